@@ -1,0 +1,25 @@
+"""The registry of analyses: one explicit list, checked for duplicates. Adding an analysis touches only this list."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from cjmgen.analyses import cohorts, rfm
+from cjmgen.analyses.base import Analysis, Context, Result, params_of
+
+_MODULES: tuple[ModuleType, ...] = (rfm, cohorts)
+
+
+def _registry(modules: tuple[ModuleType, ...]) -> dict[str, Analysis]:
+    found: dict[str, Analysis] = {}
+    for module in modules:
+        if module.name in found:
+            raise RuntimeError(f"two analyses are named {module.name!r}")
+        found[module.name] = module  # type: ignore[assignment]
+    return found
+
+
+ANALYSES: dict[str, Analysis] = _registry(_MODULES)
+"""Analysis name → module, in report order."""
+
+__all__ = ["ANALYSES", "Analysis", "Context", "Result", "params_of"]

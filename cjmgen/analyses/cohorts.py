@@ -1,0 +1,200 @@
+"""Cohorts, retention and cumulative LTV (METHODS §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import Field
+
+from cjmgen.analyses.base import Context, Result
+from cjmgen.spec.common import Strict
+
+name = "cohorts"
+title = {"en": "Cohorts, retention and LTV", "ru": "Когорты, удержание и LTV"}
+spec_block = None
+needs = {"transactions": ("customer_id", "date", "amount")}
+
+_MONDAY = dt.date(1970, 1, 5)
+
+
+class Params(Strict):
+    """Cohort retention and cumulative revenue per customer by period of first order."""
+
+    period: Literal["month", "week", "quarter"] = Field("month", description="Cohort and activity period.")
+    max_periods: int | None = Field(
+        None, ge=1, le=520, description="Show period offsets 0..max_periods only. Default: all up to as_of.")
+    breakdown: str | None = Field(
+        None, description="Optional dimension for retention curves per group: store, channel, manager (of the first "
+                          "order) or any customers column (gender, region, …).")
+
+
+def period_index(day: pl.Expr, period: str) -> pl.Expr:
+    """A running period number: months or quarters since year 0, weeks (Monday start) since 1970-01-05."""
+    if period == "month":
+        return day.dt.year().cast(pl.Int64) * 12 + day.dt.month().cast(pl.Int64) - 1
+    if period == "quarter":
+        return day.dt.year().cast(pl.Int64) * 4 + day.dt.quarter().cast(pl.Int64) - 1
+    return (day - pl.lit(_MONDAY)).dt.total_days().floordiv(7)
+
+
+def period_label(index: pl.Expr, period: str) -> pl.Expr:
+    """YYYY-MM, YYYY-Qn, or the ISO week YYYY-Www of a period number."""
+    if period == "month":
+        return pl.format("{}-{}", index.floordiv(12), (index.mod(12) + 1).cast(pl.String).str.zfill(2))
+    if period == "quarter":
+        return pl.format("{}-Q{}", index.floordiv(4), index.mod(4) + 1)
+    monday = pl.lit(_MONDAY) + pl.duration(days=index * 7)
+    return monday.dt.strftime("%G-W%V")
+
+
+def compute(ctx: Context, params: Params) -> Result:
+    """Retention and cumulative revenue per cohort customer for every observable (cohort, offset) cell."""
+    sales = ctx.facts.sales
+    orders = sales.orders.filter(pl.col("customer_id").is_not_null())
+    cohort_of = first_periods(orders, params.period)
+    last = pl.select(period_index(pl.lit(sales.as_of), params.period)).item()
+    table = retention_table(orders, cohort_of, last, params)
+    tables = {"cohort_retention": table}
+    if params.breakdown:
+        groups = _groups(ctx, orders, params.breakdown)
+        tables[f"cohort_retention_by_{params.breakdown}"] = retention_by_group(orders, cohort_of, groups, last, params)
+    return Result(name, tables, facts=_facts(table))
+
+
+def first_periods(orders: pl.DataFrame, period: str) -> pl.DataFrame:
+    """customer_id → cohort period number (the period of the first real order)."""
+    return (orders.filter(pl.col("is_order")).group_by("customer_id")
+            .agg(period_index(pl.col("day").min(), period).alias("cohort_index")))
+
+
+def retention_table(orders: pl.DataFrame, cohort_of: pl.DataFrame, last: int, params: Params) -> pl.DataFrame:
+    """Tidy cohort × period table; cells past as_of are absent, observable empty cells are zeros."""
+    activity = _activity(orders, cohort_of, params.period, ["cohort_index"])
+    sizes = cohort_of.group_by("cohort_index").agg(pl.len().alias("cohort_size"))
+    grid = _grid(sizes, last, params.max_periods)
+    cells = (grid.join(activity, on=["cohort_index", "period"], how="left")
+             .with_columns(pl.col("active_customers").fill_null(0), pl.col("revenue").fill_null(0.0),
+                           pl.col("orders").fill_null(0))
+             .sort(["cohort_index", "period"]))
+    return cells.with_columns(
+        period_label(pl.col("cohort_index"), params.period).alias("cohort"),
+        (pl.col("active_customers") / pl.col("cohort_size")).alias("retention"),
+        (pl.col("revenue").cum_sum().over("cohort_index") / pl.col("cohort_size")).alias("cumulative_revenue_per_customer"),
+    ).select("cohort", "period", "cohort_size", "active_customers", "retention", "revenue", "orders",
+             "cumulative_revenue_per_customer")
+
+
+def _activity(orders: pl.DataFrame, cohort_of: pl.DataFrame, period: str, keys: list[str]) -> pl.DataFrame:
+    """Active customers (≥1 real order), orders and revenue (returns included) per key × period offset."""
+    dated = orders.join(cohort_of, on="customer_id").with_columns(
+        (period_index(pl.col("day"), period) - pl.col("cohort_index")).alias("period"))
+    dated = dated.filter(pl.col("period") >= 0)
+    return dated.group_by([*keys, "period"]).agg(
+        pl.col("customer_id").filter(pl.col("is_order")).n_unique().alias("active_customers"),
+        pl.col("is_order").sum().alias("orders"),
+        pl.col("revenue").sum().alias("revenue"),
+    )
+
+
+def _grid(sizes: pl.DataFrame, last: int, max_periods: int | None) -> pl.DataFrame:
+    """Every (cohort, offset) observable by as_of, capped at max_periods."""
+    span = pl.int_ranges(0, pl.lit(last) - pl.col("cohort_index") + 1)
+    grid = sizes.with_columns(span.alias("period")).explode("period").with_columns(pl.col("period").cast(pl.Int64))
+    return grid.filter(pl.col("period") <= max_periods) if max_periods is not None else grid
+
+
+def _groups(ctx: Context, orders: pl.DataFrame, dimension: str) -> pl.DataFrame:
+    """customer_id → group: an order dimension of the first order, or a customers column."""
+    if dimension in orders.columns:
+        first = orders.filter(pl.col("is_order")).sort(["day", "order_id"])
+        return first.group_by("customer_id").agg(pl.col(dimension).first().alias("group"))
+    people = ctx.facts.sales.customers
+    return people.select("customer_id", pl.col(dimension).alias("group"))
+
+
+def retention_by_group(orders, cohort_of, groups, last: int, params: Params) -> pl.DataFrame:
+    """Retention and cumulative revenue per customer by group × offset, pooled over the cohorts observable there."""
+    keyed = cohort_of.join(groups, on="customer_id", how="left").with_columns(pl.col("group").cast(pl.String).fill_null("—"))
+    sizes = keyed.group_by("group", "cohort_index").agg(pl.len().alias("cohort_size"))
+    grid = _grid(sizes, last, params.max_periods)
+    activity = _activity(orders, keyed.select("customer_id", "cohort_index", "group"), params.period, ["group", "cohort_index"])
+    cells = grid.join(activity, on=["group", "cohort_index", "period"], how="left").fill_null(0)
+    cells = cells.sort(["group", "cohort_index", "period"]).with_columns(
+        pl.col("revenue").cum_sum().over("group", "cohort_index").alias("cumulative_revenue"))
+    pooled = cells.group_by("group", "period").agg(
+        pl.col("cohort_size").sum().alias("customers"), pl.col("active_customers").sum(),
+        pl.col("cumulative_revenue").sum())
+    return pooled.with_columns(
+        (pl.col("active_customers") / pl.col("customers")).alias("retention"),
+        (pl.col("cumulative_revenue") / pl.col("customers")).alias("cumulative_revenue_per_customer"),
+    ).drop("cumulative_revenue").sort(["group", "period"])
+
+
+def _facts(table: pl.DataFrame) -> dict[str, Any]:
+    """Pooled retention at offsets 1, 3, 6, 12 and the early-retention trend of the three newest cohorts."""
+    facts: dict[str, Any] = {"cohorts": table["cohort"].n_unique()}
+    for k in (1, 3, 6, 12):
+        cell = table.filter(pl.col("period") == k)
+        facts[f"retention_{k}"] = cell["active_customers"].sum() / cell["cohort_size"].sum() if cell.height else None
+    at1 = table.filter(pl.col("period") == 1).sort("cohort")
+    if at1.height >= 6:
+        facts["retention_1_recent"] = at1.tail(3)["active_customers"].sum() / at1.tail(3)["cohort_size"].sum()
+        earlier = at1.head(at1.height - 3)
+        facts["retention_1_earlier"] = earlier["active_customers"].sum() / earlier["cohort_size"].sum()
+    return facts
+
+
+def charts(result: Result, ctx: Context) -> dict[str, Any]:
+    """Retention and cumulative-LTV heatmaps, LTV curves per cohort, retention curves per group."""
+    from cjmgen.charts import builders as b
+
+    table = result.tables["cohort_retention"]
+    t = {k: v.get(ctx.locale, k) for k, v in LABELS.items()}
+    out = {
+        "retention": b.heatmap(table.filter(pl.col("period") > 0), x="period", y="cohort", value="retention",
+                               x_title=t["Period since first order"], y_title=t["Cohort"], title=t["Retention"], fmt=".0%",
+                               ordinal_x=True),
+        "ltv_heatmap": b.heatmap(table, x="period", y="cohort", value="cumulative_revenue_per_customer",
+                                 x_title=t["Period since first order"], y_title=t["Cohort"],
+                                 title=t["Cumulative revenue per customer"], fmt=",.0f", ordinal_x=True),
+        "ltv_curves": b.curves(table, x="period", y="cumulative_revenue_per_customer", series="cohort",
+                               x_title=t["Period since first order"], y_title=t["Cumulative revenue per customer"],
+                               title=t["LTV curves by cohort"]),
+    }
+    for key, frame in result.tables.items():
+        if key.startswith("cohort_retention_by_"):
+            out["by_group"] = b.curves(frame.filter(pl.col("period") > 0), x="period", y="retention", series="group",
+                                       x_title=t["Period since first order"], y_title=t["Retention"],
+                                       title=t["Retention by group"], y_format=".0%", sequential=False)
+    return out
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "Period since first order": {"ru": "Период с первого заказа"}, "Cohort": {"ru": "Когорта"},
+    "Retention": {"ru": "Удержание"}, "Cumulative revenue per customer": {"ru": "Накопленная выручка на клиента"},
+    "LTV curves by cohort": {"ru": "Кривые LTV по когортам"}, "Retention by group": {"ru": "Удержание по группам"},
+    "cohorts": {"ru": "когорт"}, "On average": {"ru": "В среднем"},
+    "of new customers buy again in the next period": {"ru": "новых клиентов покупают снова в следующем периоде"},
+    "in the third": {"ru": "в третьем"}, "in the twelfth": {"ru": "в двенадцатом"}, "vs": {"ru": "против"},
+    "The three newest cohorts return less often": {"ru": "Три последние когорты возвращаются реже"},
+    "the three newest cohorts return less often": {"ru": "три последние когорты возвращаются реже"},
+    "The three newest cohorts return at least as often as earlier ones": {
+        "ru": "Три последние когорты возвращаются не реже прежних"},
+}
+
+
+def methodology(params: Params, locale: str) -> str:
+    """The definitions behind the cohorts chapter."""
+    unit = {"month": ("month", "месяц"), "week": ("ISO week (Monday start)", "неделя ISO (с понедельника)"),
+            "quarter": ("quarter", "квартал")}[params.period]
+    if locale == "ru":
+        return (f"Когорта — {unit[1]} первого заказа клиента. Для когорты c и смещения k = 0, 1, … до периода, "
+                f"содержащего дату анализа: активные клиенты (≥1 заказа в периоде c+k), удержание = активные / размер "
+                f"когорты, выручка когорты в периоде (с учётом возвратов) и накопленная выручка на клиента когорты "
+                f"(кривая LTV). Ещё не наблюдаемые ячейки пусты, а не нулевые. LTV здесь — историческая выручка.")
+    return (f"Cohort = the {unit[0]} of a customer's first order. For cohort c and offset k = 0, 1, … up to the period "
+            f"containing the analysis date: active customers (≥1 order in period c+k), retention = active / cohort "
+            f"size, the cohort's revenue in the period (net of returns) and cumulative revenue per cohort customer "
+            f"(the LTV curve). Cells not yet observable are absent, never zero. LTV here is historical revenue.")

@@ -1,0 +1,177 @@
+"""QFD "house of quality" (METHODS §10): factor weights × link strengths rank the touchpoints; importance × quality."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from cjmgen.analyses import qfd_core as core
+from cjmgen.analyses.base import Context, Result
+from cjmgen.spec.journey import Qfd
+
+name = "qfd"
+title = {"en": "Touchpoint priorities: house of quality", "ru": "Приоритеты точек контакта: дом качества"}
+Params = None
+spec_block = "qfd"
+needs: dict[str, tuple[str, ...]] = {}
+
+
+def compute(ctx: Context, params: Qfd) -> Result:
+    """Weights, matrix, touchpoint ranking with rank stability, stage and group totals, touchpoint status."""
+    spec = ctx.spec
+    tables_in = ctx.facts.tables if ctx.facts is not None else {}
+    ev = core.evaluate(spec.journey, params, tables_in, {k: str(s.path) for k, s in spec.sources.items()})
+    stability = core.rank_stability(ev.weights.samples, core.strength_array(ev.matrix, ev.points),
+                                    ev.scores.sort("stage_order", "order")["rank"].to_numpy(), params.stability.top)
+    scores = _with_stability(ev.scores, stability)
+    groups = core.group_totals(ev.matrix)
+    tables = {
+        "qfd_weights": ev.weights.table.drop("order"),
+        "qfd_matrix": ev.matrix.select("factor", "touchpoint", "weight", "strength", "score", "group", "stage"),
+        "qfd_touchpoints": scores.select("touchpoint", "name", "stage", "score", "share", "rank", "stage_name", "channel",
+                                         "status", "top_share", "rank_low", "rank_high"),
+        "qfd_stages": core.stage_totals(ev.scores),
+        "touchpoint_status": ev.status.select("touchpoint", "name", "stage", "stage_name", "channel", "status", "importance",
+                                              "rank", "quality", "audits", "competitor", "competitor_quality", "state"),
+    }
+    if (groups["group"] != core.NO_GROUP).any():
+        tables["qfd_groups"] = groups
+    facts = {**_ranking_facts(scores, params), **_factor_facts(ev.weights.table, groups), **ev.weights.facts,
+             **_status_facts(ev.status), **ev.status_facts, "weights_source": ev.weights.source,
+             "stability_share": stability["share"], "stability_resamples": stability["resamples"],
+             "stability_top": min(params.stability.top, ev.points.height),
+             "stability_method": "bootstrap" if ev.weights.source == "survey" else "jitter",
+             "jitter": params.stability.jitter, "unmatched_audits": ev.unmatched_audits}
+    return Result(name, tables, facts)
+
+
+def _with_stability(scores: pl.DataFrame, stability: dict[str, Any]) -> pl.DataFrame:
+    """Attach each touchpoint's share of resamples in the top group and its 5–95% rank range (map order arrays)."""
+    mapped = scores.sort("stage_order", "order")
+    if stability["resamples"] == 0:
+        extra = [pl.lit(None, pl.Float64).alias("top_share"), pl.lit(None, pl.Int64).alias("rank_low"),
+                 pl.lit(None, pl.Int64).alias("rank_high")]
+    else:
+        extra = [pl.Series("top_share", stability["top_share"], pl.Float64),
+                 pl.Series("rank_low", np.asarray(stability["rank_low"]), pl.Int64),
+                 pl.Series("rank_high", np.asarray(stability["rank_high"]), pl.Int64)]
+    return mapped.with_columns(extra).sort("rank")
+
+
+def _ranking_facts(scores: pl.DataFrame, params: Qfd) -> dict[str, Any]:
+    top = scores.head(min(params.stability.top, scores.height))
+    stages = scores.group_by("stage_name").agg(pl.col("share").sum(), pl.col("stage_order").first()).sort(
+        ["share", "stage_order"], descending=[True, False])
+    return {"touchpoints": scores.height, "total_score": float(scores["score"].sum()),
+            "top_touchpoints": top["name"].to_list(), "top_touchpoints_share": float(top["share"].sum()),
+            "key_stage": stages["stage_name"][0], "key_stage_share": float(stages["share"][0])}
+
+
+def _factor_facts(weights: pl.DataFrame, groups: pl.DataFrame) -> dict[str, Any]:
+    ranked = weights.sort(["weight", "order"], descending=[True, False]).head(3)
+    shared = ranked["group"].unique().to_list()
+    has_groups = bool((groups["group"] != core.NO_GROUP).any())
+    key = groups.filter(pl.col("group") != core.NO_GROUP).sort("weight", descending=True, maintain_order=True).head(1)
+    return {"factors": weights.height, "top_factors": ranked["name"].to_list(), "top_factors_weight": float(ranked["weight"].sum()),
+            "top_factors_group": shared[0] if len(shared) == 1 and shared[0] != core.NO_GROUP and ranked.height > 1 else None,
+            "has_groups": has_groups, "key_group": key["group"][0] if has_groups else None,
+            "key_group_weight": float(key["weight"][0]) if has_groups else None,
+            "key_group_share": float(key["share"][0]) if has_groups else None,
+            "weight_sum": float(weights["weight"].sum())}
+
+
+def _status_facts(status: pl.DataFrame) -> dict[str, Any]:
+    counts = dict(status.group_by("state").len().iter_rows())
+    by_rank = status.sort("rank")
+    names = {s: by_rank.filter(pl.col("state") == s)["name"].to_list() for s in core.STATUSES}
+    return {"status_counts": {s: counts.get(s, 0) for s in core.STATUSES}, "key_touchpoints": names["key_touchpoint"],
+            "improve_touchpoints": names["needs_improvement"], "planned_touchpoints": names["to_be_introduced"],
+            "unassessed_touchpoints": names["not_assessed"], "audited": bool((status["audits"] > 0).any()),
+            "has_quality": bool(status["quality"].is_not_null().any())}
+
+
+def charts(result: Result, ctx: Context) -> dict[str, Any]:
+    """House-of-quality heatmap, weights, ranked scores, importance × quality quadrant and the traffic map."""
+    from cjmgen.analyses import qfd_charts as qc
+
+    t = _translator(ctx.locale)
+    out = {"qfd_heatmap": qc.heatmap(result, t), "qfd_weights": qc.weights(result, t), "qfd_ranking": qc.ranking(result, t),
+           "traffic_map": qc.traffic_map(result, ctx.spec.journey, t)}
+    if result.facts["has_quality"]:
+        out["importance_quality"] = qc.quadrant(result, ctx.spec.journey.quality_scale, t)
+    return out
+
+
+def _translator(locale: str):
+    def t(text: str) -> str:
+        return LABELS.get(text, {}).get(locale, text)
+    return t
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "works_effectively": {"en": "Works effectively", "ru": "Работает эффективно"},
+    "key_touchpoint": {"en": "Key touchpoint: needs attention", "ru": "Ключевая точка: требует внимания"},
+    "needs_improvement": {"en": "Needs improvement", "ru": "Требует доработки"},
+    "to_be_introduced": {"en": "To be introduced", "ru": "Планируется к внедрению"},
+    "not_assessed": {"en": "Quality not assessed", "ru": "Качество не оценено"},
+    "Touchpoint": {"ru": "Точка контакта"}, "Touchpoints": {"ru": "Точки контакта"}, "Stage": {"ru": "Этап"},
+    "Factor": {"ru": "Фактор"}, "Group": {"ru": "Группа"}, "Weight": {"ru": "Вес"}, "Score": {"ru": "Балл"},
+    "Share": {"ru": "Доля"}, "Rank": {"ru": "Ранг"}, "Status": {"ru": "Статус"}, "Channel": {"ru": "Канал"},
+    "Importance": {"ru": "Важность"}, "Quality": {"ru": "Качество"}, "Factors": {"ru": "Факторы"},
+    "online": {"en": "Online", "ru": "Онлайн"}, "offline": {"en": "Offline", "ru": "Офлайн"},
+    "Touchpoint score": {"ru": "Балл точки"}, "Weight of factor": {"ru": "Вес фактора"},
+    "Top touchpoint": {"ru": "Лидер этапа"}, "Competitor": {"ru": "Конкурент"}, "Audits": {"ru": "Аудитов"},
+    "Importance (QFD score)": {"ru": "Важность (балл QFD)"}, "Quality score": {"ru": "Оценка качества"},
+    "In top group": {"ru": "В топе"}, "Rank range": {"ru": "Диапазон ранга"},
+    "Confidence interval": {"ru": "Доверительный интервал"}, "Coefficient": {"ru": "Коэффициент"},
+    "planned": {"en": "planned", "ru": "план"},
+    "Total": {"ru": "Итого"},
+    "Choice factors and their weights": {"ru": "Факторы выбора и их веса"},
+    "House of quality: factor weight × link strength": {"ru": "Дом качества: вес фактора × сила связи"},
+    "Touchpoint ranking": {"ru": "Рейтинг точек контакта"},
+    "Totals by journey stage": {"ru": "Итоги по этапам пути клиента"},
+    "Totals by factor group": {"ru": "Итоги по группам факторов"},
+    "Importance × quality": {"ru": "Важность × качество"},
+    "Traffic map of the journey": {"ru": "Светофор пути клиента"},
+    "Touchpoint status": {"ru": "Статус точек контакта"},
+    "Weights derived from the survey": {"ru": "Веса рассчитаны по опросу"},
+    "The key factors are all about {group}: {factors} carry {weight} of the total weight.":
+        {"ru": "Ключевые факторы относятся к группе «{group}»: {factors} — {weight} общего веса."},
+    "The key factors are {factors}; together they carry {weight} of the total weight.":
+        {"ru": "Ключевые факторы: {factors}; вместе — {weight} общего веса."},
+    "The strongest factor group is {group}: {weight} of the weight and {share} of all touchpoint scores.":
+        {"ru": "Самая весомая группа факторов — «{group}»: {weight} веса и {share} суммы баллов точек."},
+    "The top touchpoints are {names}; together they carry {share} of the total score.":
+        {"ru": "Наиболее важные точки контакта: {names}; вместе — {share} суммарного балла."},
+    "Stage {stage} carries the largest share of the score: {share}.":
+        {"ru": "Наибольшая доля балла приходится на этап «{stage}»: {share}."},
+    "The top {k} stay the top {k} in {share} of {n} resampled weight sets (bootstrap over respondents).":
+        {"ru": "Топ-{k} остаётся тем же в {share} из {n} пересчётов весов (бутстреп по респондентам)."},
+    "The top {k} stay the top {k} in {share} of {n} weight sets with each weight moved by up to ±{jitter}.":
+        {"ru": "Топ-{k} остаётся тем же в {share} из {n} наборов весов, где каждый вес изменён до ±{jitter}."},
+    "Weights are normalized absolute standardized regression coefficients of {target} on the factor ratings ({n} respondents, R² = {r2}).":
+        {"ru": "Веса — нормированные модули стандартизованных коэффициентов регрессии {target} на оценки факторов ({n} респондентов, R² = {r2})."},
+    "A higher rating of these factors goes with a lower {target}; they count by the size of their effect: {names}.":
+        {"ru": "Рост оценки этих факторов связан со снижением {target}; они учтены по величине эффекта: {names}."},
+    "The weights in the spec summed to {total}; they were rescaled to sum to 1.":
+        {"ru": "Веса в спецификации давали в сумме {total}; они пересчитаны к сумме 1."},
+    "Key touchpoints (important, quality below the threshold) come first: {names}.":
+        {"ru": "В первую очередь — ключевые точки (важные, качество ниже порога): {names}."},
+    "Still to introduce: {names}.": {"ru": "Ещё предстоит внедрить: {names}."},
+    "High importance: score ≥ {i}; high quality: score ≥ {q}.": {"ru": "Высокая важность: балл ≥ {i}; высокое качество: оценка ≥ {q}."},
+    "median": {"ru": "медиана"}, "spec": {"ru": "задано"},
+    "{n} audit rows name touchpoints the journey does not have and were ignored.":
+        {"ru": "Строк аудита с неизвестными точками контакта: {n}; они не учтены."},
+    "No touchpoint has a quality score yet: add `quality` to touchpoints or a touchpoint_audits source.":
+        {"ru": "Ни у одной точки нет оценки качества: добавьте `quality` точкам или источник touchpoint_audits."},
+    "Best competitor": {"ru": "Лучший конкурент"},
+}
+
+
+def methodology(params: Qfd, locale: str) -> str:
+    """Definitions of the QFD chapter."""
+    from cjmgen.analyses import qfd_text
+
+    return qfd_text.methodology(params, locale)

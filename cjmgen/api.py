@@ -1,0 +1,234 @@
+"""The public Python entry points: validate, build, schema. The CLI is a thin layer over these."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cjmgen import __version__
+from cjmgen.analyses import ANALYSES, Context, Result, params_of
+from cjmgen.data.readers import SourceData, read_source
+from cjmgen.errors import UserError
+from cjmgen.facts import Facts, build_facts
+from cjmgen.outputs import Staging, check_target, safe_name, write_workbook
+from cjmgen.spec.loader import LoadedSpec, load_spec, spec_model
+
+Progress = Callable[[str], None]
+SUMMARY = "summary"
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote and how long each stage took."""
+
+    out: Path
+    files: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def analysis_params() -> dict[str, Any]:
+    """Spec block models of the registered analyses configured under `analyses`."""
+    return {name: a.Params for name, a in ANALYSES.items() if a.Params is not None and a.spec_block is None}
+
+
+def validate(spec_path: Path) -> LoadedSpec:
+    """Load and validate a spec, including section names; raise UserError listing every problem."""
+    loaded = load_spec(Path(spec_path), analysis_params())
+    problems = [loaded.locator.problem(loc, message) for loc, message in _section_problems(loaded)]
+    if problems:
+        raise UserError(problems)
+    return loaded
+
+
+def schema() -> dict[str, Any]:
+    """JSON Schema of the spec, for editor completion."""
+    model = spec_model(tuple(analysis_params().items()))
+    out = model.model_json_schema()
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["title"] = "cjmgen project spec"
+    return out
+
+
+def enabled_analyses(spec: Any) -> list[str]:
+    """Names of the analyses the spec configures, in registry order."""
+    return [name for name, a in ANALYSES.items() if params_of(a, spec)]
+
+
+def _section_problems(loaded: LoadedSpec):
+    spec = loaded.spec
+    enabled = set(enabled_analyses(spec))
+    for i, section in enumerate(spec.report.sections or []):
+        if section.section is None or section.section == SUMMARY or section.section in enabled:
+            continue
+        loc = ("report", "sections", i)
+        if section.section in ANALYSES:
+            block = ANALYSES[section.section].spec_block or f"analyses.{section.section}"
+            yield loc, f"section {section.section!r} is not configured: add a {block} block"
+        else:
+            yield loc, f"unknown section {section.section!r}; expected summary, {', '.join(ANALYSES)}"
+    for name in enabled:
+        a = ANALYSES[name]
+        for table, columns in a.needs.items():
+            if table not in spec.sources:
+                where = ("analyses", name) if a.spec_block is None else (a.spec_block,)
+                yield where, f"{name} needs a {table} source ({', '.join(columns)}); the spec has no sources.{table}"
+
+
+class _Clock:
+    def __init__(self, progress: Progress | None):
+        self.timings: dict[str, float] = {}
+        self.progress = progress
+
+    @contextmanager
+    def stage(self, name: str):
+        if self.progress:
+            self.progress(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 3)
+
+
+def build(spec_path: Path, out: Path | None = None, *, progress: Progress | None = None) -> BuildResult:
+    """Validate, read, compute, render and write everything; the output folder changes only on success."""
+    clock = _Clock(progress)
+    with clock.stage("validate"):
+        loaded = validate(spec_path)
+    out = Path(out) if out is not None else loaded.base_dir / "out"
+    check_target(out)
+    with clock.stage("read"):
+        sources = read_sources(loaded)
+        _check_needs(loaded, sources)
+    with clock.stage("facts"):
+        facts = build_facts({t: s.frame for t, s in sources.items()}, loaded.spec.project.as_of) if sources else None
+    ctx = Context(loaded.spec, facts)
+    results: dict[str, Result] = {}
+    for name in enabled_analyses(loaded.spec):
+        with clock.stage(f"analysis:{name}"):
+            results[name] = ANALYSES[name].compute(ctx, params_of(ANALYSES[name], loaded.spec))
+    staging = Staging(out)
+    try:
+        _write_report(staging, loaded, ctx, sources, results, clock)
+        with clock.stage("tables"):
+            _write_tables(staging, loaded, sources, results)
+        info = build_info(loaded, sources, facts, clock.timings)
+        staging.write_json("build.json", info)
+        files = staging.files()
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    return BuildResult(out, files, clock.timings, info)
+
+
+def _write_report(staging: Staging, loaded: LoadedSpec, ctx: Context, sources: dict[str, SourceData],
+                  results: dict[str, Result], clock: _Clock) -> None:
+    from cjmgen.render.document import build_document
+    from cjmgen.render.html import render_html
+
+    outputs = loaded.spec.report.outputs
+    if "html" not in outputs and "pdf" not in outputs:
+        return
+    with clock.stage("charts"):
+        doc = build_document(ctx, loaded.base_dir, sources, results)
+    with clock.stage("html"):
+        templates = loaded.base_dir / loaded.spec.report.templates if loaded.spec.report.templates else None
+        html = render_html(doc, templates)
+        if "html" in outputs:
+            staging.path("report.html").write_text(html, encoding="utf-8")
+    if "pdf" in outputs:
+        from cjmgen.render.pdf import write_pdf
+
+        with clock.stage("pdf"):
+            write_pdf(html, staging.path("report.pdf"), loaded.base_dir)
+
+
+def read_sources(loaded: LoadedSpec) -> dict[str, SourceData]:
+    """Every source of the spec, read and validated (all file problems reported together)."""
+    found: dict[str, SourceData] = {}
+    problems = []
+    for table, source in loaded.spec.sources.items():
+        try:
+            found[table] = read_source(table, source, loaded.base_dir, loaded.locator)
+        except UserError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise UserError(problems)
+    return found
+
+
+def _check_needs(loaded: LoadedSpec, sources: dict[str, SourceData]) -> None:
+    problems = []
+    for name in enabled_analyses(loaded.spec):
+        a = ANALYSES[name]
+        for table, columns in a.needs.items():
+            have = sources[table].frame.columns
+            for column in columns:
+                if column not in have:
+                    where = ("analyses", name) if a.spec_block is None else (a.spec_block,)
+                    problems.append(loaded.locator.problem(
+                        where, f"{name} needs {table}.{column}; the spec maps no such column and "
+                               f"{loaded.spec.sources[table].path} has none"))
+    if problems:
+        raise UserError(problems)
+
+
+def _write_tables(staging: Staging, loaded: LoadedSpec, sources: dict[str, SourceData], results: dict[str, Result]) -> None:
+    tables: dict[str, pl.DataFrame] = {}
+    for result in results.values():
+        for key, frame in result.tables.items():
+            staging.write_csv(f"tables/{key}.csv", frame)
+            tables[key] = frame
+        for segment, ids in result.segments.items():
+            staging.write_csv(f"segments/{safe_name(segment)}.csv", pl.DataFrame({"customer_id": ids}, schema={"customer_id": pl.String}))
+    for table, source in sources.items():
+        if not source.quarantine.is_empty():
+            staging.write_csv(f"quarantine/{table}.csv", source.quarantine.rename({"__row": "line"}))
+    if "xlsx" in loaded.spec.report.outputs and tables:
+        write_workbook(staging.path("tables/tables.xlsx"), tables)
+
+
+def build_info(loaded: LoadedSpec, sources: dict[str, SourceData], facts: Facts | None, timings: dict[str, float]) -> dict[str, Any]:
+    """build.json: what went in (hashes, row counts by fate), versions, timings. No credentials, no clock time."""
+    inputs = {}
+    for table, source in sources.items():
+        excluded = facts.sales.excluded_after_as_of if facts and facts.sales and table == "transactions" else 0
+        inputs[table] = {
+            "path": str(loaded.spec.sources[table].path),
+            "sha256": source.sha256,
+            "rows_read": source.rows_read,
+            "rows_used": source.frame.height - excluded,
+            "rows_quarantined": source.quarantined_by_reason(),
+            "rows_excluded": {"after_as_of": excluded} if excluded else {},
+            "values_set_to_null": source.nulled,
+            "notes": list(source.notes),
+        }
+    as_of = facts.sales.as_of if facts and facts.sales else loaded.spec.project.as_of
+    return {
+        "cjmgen": __version__,
+        "spec": {"path": loaded.path.name, "sha256": loaded.sha256},
+        "as_of": as_of.isoformat() if as_of else None,
+        "inputs": inputs,
+        "analyses": enabled_analyses(loaded.spec),
+        "versions": _versions(),
+        "timings_s": timings,
+    }
+
+
+def _versions() -> dict[str, str]:
+    names = ("polars", "pydantic", "jinja2", "altair", "vl-convert-python", "weasyprint", "babel", "scikit-learn")
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

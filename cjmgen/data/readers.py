@@ -1,0 +1,243 @@
+"""Open a client file, map its columns onto canonical names, type them, and quarantine bad rows."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from cjmgen.data import parse
+from cjmgen.errors import Problem, UserError
+from cjmgen.spec.locator import Locator
+from cjmgen.spec.models import CANONICAL_COLUMNS, OPEN_TABLES, Source
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "transactions": ("customer_id", "date"),
+    "customers": ("customer_id",),
+    "survey": ("respondent_id",),
+    "competitor_purchases": ("customer_id", "competitor", "date", "amount"),
+    "campaign_members": ("customer_id", "campaign", "group"),
+    "touchpoint_audits": ("touchpoint", "score"),
+}
+"""Columns a table cannot do without (transactions also need amount, or quantity and price)."""
+
+ROW_KEY = "__row"
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """One source after reading: valid canonical rows, the quarantined ones with reasons, and provenance."""
+
+    table: str
+    path: Path
+    frame: pl.DataFrame
+    quarantine: pl.DataFrame
+    rows_read: int
+    sha256: str
+    notes: tuple[str, ...] = ()
+    nulled: dict[str, int] = field(default_factory=dict)
+
+    def quarantined_by_reason(self) -> dict[str, int]:
+        """Quarantined row counts per reason, largest first."""
+        if self.quarantine.is_empty():
+            return {}
+        counts = self.quarantine.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
+        return dict(zip(counts["reason"], counts["len"]))
+
+
+def read_source(table: str, source: Source, base_dir: Path, locator: Locator) -> SourceData:
+    """Read, map, type and validate one source; raise UserError with spec positions on mistakes."""
+    path = base_dir / source.path
+    raw = _read_raw(path, source, locator, table)
+    mapping = _mapping(table, source, raw.columns, locator)
+    frame = raw.select([pl.col(column).alias(canonical) for canonical, column in mapping.items()])
+    frame = frame.with_row_index(ROW_KEY, offset=_first_data_line(source))
+    typed, quarantine, notes, nulled = _type_columns(table, frame, source, locator)
+    _check_share(table, source, path, locator, len(raw), quarantine)
+    return SourceData(table, path, typed.drop(ROW_KEY), quarantine, len(raw), _sha256(path), tuple(notes), nulled)
+
+
+def _first_data_line(source: Source) -> int:
+    # CSV: header on line 1, data from line 2; spreadsheets alike; Parquet rows counted from 1.
+    return 1 if source.resolved_format() == "parquet" else 2
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_raw(path: Path, source: Source, locator: Locator, table: str) -> pl.DataFrame:
+    where = ("sources", table, "path")
+    fmt = source.resolved_format()
+    try:
+        if fmt == "parquet":
+            return pl.read_parquet(path)
+        if fmt == "xlsx":
+            sheet = {"sheet_id": source.sheet + 1} if isinstance(source.sheet, int) else {"sheet_name": source.sheet}
+            return pl.read_excel(path, **({} if source.sheet is None else sheet))
+        return _read_csv(path, source, locator, table)
+    except UserError:
+        raise
+    except FileNotFoundError:
+        raise UserError(locator.problem(where, f"file not found: {path}")) from None
+    except Exception as exc:  # noqa: BLE001 — any reader failure is a user's file problem; say which file
+        raise UserError(locator.problem(where, f"cannot read {path} as {fmt}: {_first_line(exc)}")) from None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _read_csv(path: Path, source: Source, locator: Locator, table: str) -> pl.DataFrame:
+    options = dict(separator=source.separator, infer_schema=False, null_values=source.null_values,
+                   truncate_ragged_lines=False)
+    if source.encoding.lower().replace("_", "-") in {"utf-8", "utf8"}:
+        try:
+            return pl.read_csv(path, **options)
+        except pl.exceptions.ComputeError as exc:
+            if "invalid utf-8" not in str(exc).lower():
+                raise
+    data = path.read_bytes()
+    try:
+        text = data.decode(source.encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        message = (f"{path}:{line}: cannot decode the file as {source.encoding} "
+                   f"(byte 0x{data[exc.start]:02x}); set sources.{table}.encoding, e.g. cp1251 or latin-1")
+        raise UserError(locator.problem(("sources", table, "encoding"), message)) from None
+    return pl.read_csv(io.BytesIO(text.lstrip("\ufeff").encode("utf-8")), **options)
+
+
+def _mapping(table: str, source: Source, file_columns: list[str], locator: Locator) -> dict[str, str]:
+    """Canonical name → file column: the spec's mapping, plus canonical names the file already has."""
+    problems = []
+    for canonical, column in source.columns.items():
+        if column not in file_columns:
+            problems.append(locator.problem(
+                ("sources", table, "columns", canonical),
+                f"column {column!r} not found in {source.path}; the file has: {', '.join(file_columns)}"))
+    if problems:
+        raise UserError(problems)
+    mapping = dict(source.columns)
+    taken = set(mapping.values())
+    for name in file_columns:
+        known = name in CANONICAL_COLUMNS[table] or table in OPEN_TABLES
+        if known and name not in mapping and name not in taken:
+            mapping[name] = name
+    missing = [c for c in REQUIRED[table] if c not in mapping]
+    if table == "transactions" and "amount" not in mapping and not {"quantity", "price"} <= mapping.keys():
+        missing.append("amount (or quantity and price)")
+    if missing:
+        raise UserError(locator.problem(
+            ("sources", table, "columns"),
+            f"{table} needs {', '.join(missing)}: map it under columns (canonical: file column); "
+            f"the file has: {', '.join(file_columns)}"))
+    return mapping
+
+
+def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Locator):
+    """Typed canonical frame + quarantine (row, reason, raw values) + notes + counts of values set to null."""
+    bad: list[pl.DataFrame] = []
+    notes: list[str] = []
+    nulled: dict[str, int] = {}
+    required = set(REQUIRED[table]) | ({"amount"} if table == "transactions" else set())
+    out = frame
+    for column in frame.columns:
+        if column == ROW_KEY:
+            continue
+        if column in parse.DATE_COLUMNS:
+            parsed, note = _dates(frame[column], column, source, locator, table)
+            if note:
+                notes.append(note)
+        elif column in parse.NUMBER_COLUMNS:
+            parsed = parse.parse_number(frame, column, source.decimal, source.thousands)
+        elif column.endswith("_id") or column in CANONICAL_COLUMNS[table]:
+            parsed = frame.select(parse.id_expr(column)).to_series()
+        else:
+            parsed = _maybe_number(frame, column, source)
+        failed = parsed.is_null() & frame[column].is_not_null()
+        if failed.any():
+            if column in required:
+                bad.append(_bad_rows(frame, failed, f"unparseable {column}"))
+            else:
+                nulled[column] = int(failed.sum())
+        out = out.with_columns(parsed.alias(column))
+    if table == "transactions":
+        out, notes = _derive_amount(out, notes)
+    for column in sorted(required & set(out.columns)):
+        missing = out[column].is_null() & frame[column].is_null() if column in frame.columns else out[column].is_null()
+        if column != "customer_id" and missing.any():
+            bad.append(_bad_rows(frame, missing, f"missing {column}"))
+    quarantine = _collect_bad(frame, bad)
+    keep = ~out[ROW_KEY].is_in(quarantine[ROW_KEY].implode()) if not quarantine.is_empty() else None
+    return (out.filter(keep) if keep is not None else out), quarantine, notes, nulled
+
+
+def _derive_amount(out: pl.DataFrame, notes: list[str]) -> tuple[pl.DataFrame, list[str]]:
+    if "amount" in out.columns:
+        return out, notes
+    notes.append("amount = quantity × price (no amount column mapped)")
+    return out.with_columns((pl.col("quantity") * pl.col("price")).alias("amount")), notes
+
+
+def _dates(values: pl.Series, column: str, source: Source, locator: Locator, table: str) -> tuple[pl.Series, str | None]:
+    typed = parse.as_datetime(values)
+    if typed is not None:
+        return typed, None
+    fmt = source.date_format
+    if fmt is None:
+        fmt, share = parse.detect_date_format(values)
+        if fmt is None or share < 0.5:
+            example = values.drop_nulls().head(3).to_list()
+            raise UserError(locator.problem(
+                ("sources", table, "columns", column) if column in source.columns else ("sources", table),
+                f"cannot recognise the dates in column {source.columns.get(column, column)!r} "
+                f"(e.g. {', '.join(map(repr, example))}); set date_format, e.g. '%d.%m.%Y %H:%M'"))
+        note = f"{column}: date format detected as {fmt}"
+    else:
+        note = None
+    return parse.parse_datetime(values, fmt), note
+
+
+def _maybe_number(frame: pl.DataFrame, column: str, source: Source) -> pl.Series:
+    """Extra attributes of open tables: numeric when every value parses as a number, else text."""
+    values = frame[column]
+    if values.dtype.is_numeric():
+        return values
+    numbers = parse.parse_number(frame, column, source.decimal, source.thousands)
+    if numbers.null_count() == values.null_count() and values.null_count() < len(values):
+        return numbers
+    return values.cast(pl.String)
+
+
+def _bad_rows(frame: pl.DataFrame, mask: pl.Series, reason: str) -> pl.DataFrame:
+    return frame.filter(mask).select(pl.col(ROW_KEY), pl.lit(reason).alias("reason"))
+
+
+def _collect_bad(frame: pl.DataFrame, bad: list[pl.DataFrame]) -> pl.DataFrame:
+    """One row per quarantined file row (its first reason), with the raw values for the client to fix."""
+    if not bad:
+        return pl.DataFrame(schema={ROW_KEY: frame.schema[ROW_KEY], "reason": pl.String})
+    reasons = pl.concat(bad).unique(ROW_KEY, keep="first", maintain_order=True)
+    raw = frame.with_columns(pl.exclude(ROW_KEY).cast(pl.String))
+    return reasons.join(raw, on=ROW_KEY).sort(ROW_KEY)
+
+
+def _check_share(table: str, source: Source, path: Path, locator: Locator, rows: int, quarantine: pl.DataFrame) -> None:
+    if not rows or len(quarantine) / rows <= source.max_quarantine_share:
+        return
+    counts = quarantine.group_by("reason").len().sort("len", descending=True)
+    reasons = ", ".join(f"{r} {n}" for r, n in counts.iter_rows())
+    first = quarantine.row(0, named=True)
+    raise UserError(locator.problem(
+        ("sources", table, "max_quarantine_share"),
+        f"{len(quarantine) / rows:.1%} of the {rows} rows of {path} cannot be used ({reasons}; "
+        f"first at line {first[ROW_KEY]}: {first['reason']}), more than the limit "
+        f"{source.max_quarantine_share:.0%}; fix the file, its date_format/decimal/encoding, or raise max_quarantine_share"))

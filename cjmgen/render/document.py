@@ -1,0 +1,92 @@
+"""Build the report Document from results: chapter order, charts as SVG, Markdown, quality and methodology."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from markupsafe import Markup
+
+from cjmgen.analyses import ANALYSES, Context, Result, params_of
+from cjmgen.data.readers import SourceData
+from cjmgen.facts import Facts
+from cjmgen.render.html import Chapter, Document, SourceQuality, data_uri
+from cjmgen.render.labels import translator
+from cjmgen.render.markdown import first_heading, render_markdown
+from cjmgen.render.svg import img_tag, to_svg
+
+SUMMARY = "summary"
+
+
+def section_order(spec: Any, results: dict[str, Result]) -> list[Any]:
+    """The spec's sections, or: summary, then every computed analysis in registry order."""
+    if spec.report.sections:
+        return list(spec.report.sections)
+    return [SUMMARY, *results]
+
+
+def build_document(ctx: Context, base_dir: Path, sources: dict[str, SourceData], results: dict[str, Result]) -> Document:
+    """Everything the templates need, charts already converted to SVG."""
+    spec, t = ctx.spec, translator(ctx.locale)
+    chapters = []
+    for i, section in enumerate(section_order(spec, results)):
+        chapters.append(_chapter(i, section, ctx, base_dir, results, t))
+    methodology = [(ANALYSES[n].title[ctx.locale], render_markdown(
+        ANALYSES[n].methodology(params_of(ANALYSES[n], spec), ctx.locale), base_dir=base_dir, project_dir=base_dir))
+        for n in results]
+    logo = data_uri(base_dir / spec.report.theme.logo) if spec.report.theme.logo else None
+    return Document(spec, chapters, quality(sources, ctx.facts), methodology, kpis(ctx.facts), logo)
+
+
+def _chapter(i: int, section: Any, ctx: Context, base_dir: Path, results: dict[str, Result], t) -> Chapter:
+    name, given_title = (section, None) if isinstance(section, str) else (section.section, section.title)
+    if name == SUMMARY:
+        return Chapter(f"ch-{i}-summary", given_title or t("Summary"), SUMMARY, result=None)
+    if name is not None:
+        result = results[name]
+        title = given_title or ANALYSES[name].title[ctx.locale]
+        return Chapter(f"ch-{i}-{name}", title, name, result=result, charts=charts_of(name, result, ctx))
+    if section.markdown is not None:
+        path = base_dir / section.markdown
+        text = path.read_text(encoding="utf-8-sig")
+        html = render_markdown(text, base_dir=path.parent, project_dir=base_dir)
+        title = section.title or first_heading(text) or path.stem
+        return Chapter(f"ch-{i}-text", title, "markdown", html=html)
+    html = render_markdown(section.text, base_dir=base_dir, project_dir=base_dir)
+    return Chapter(f"ch-{i}-text", section.title or first_heading(section.text) or "", "markdown", html=html)
+
+
+def charts_of(name: str, result: Result, ctx: Context) -> dict[str, Markup]:
+    """An analysis's charts as embedded SVG images."""
+    primary = ctx.spec.report.theme.primary
+    return {key: img_tag(to_svg(chart, primary), key) for key, chart in ANALYSES[name].charts(result, ctx).items()}
+
+
+def kpis(facts: Facts | None) -> dict[str, Any] | None:
+    """Headline figures of the summary: revenue, orders, customers, average check, identified order share."""
+    if facts is None or facts.sales is None:
+        return None
+    sales = facts.sales
+    real = sales.orders.filter(pl.col("is_order"))
+    revenue = float(sales.orders["revenue"].sum())
+    identified = real["customer_id"].is_not_null().sum()
+    return {
+        "revenue": revenue, "orders": real.height, "customers": sales.customers.height,
+        "avg_check": revenue / real.height if real.height else None,
+        "identified_order_share": identified / real.height if real.height else None,
+        "first_day": sales.first_day, "as_of": sales.as_of,
+    }
+
+
+def quality(sources: dict[str, SourceData], facts: Facts | None) -> list[SourceQuality]:
+    """Rows read / used / quarantined by reason, date coverage and notes per source."""
+    rows = []
+    for table, source in sources.items():
+        excluded = facts.sales.excluded_after_as_of if facts and facts.sales and table == "transactions" else 0
+        dates = source.frame["date"] if "date" in source.frame.columns else None
+        rows.append(SourceQuality(
+            table, source.path.name, source.rows_read, source.frame.height - excluded, source.quarantined_by_reason(),
+            excluded, dates.min().date() if dates is not None and dates.len() else None,
+            dates.max().date() if dates is not None and dates.len() else None, source.notes, source.nulled))
+    return rows

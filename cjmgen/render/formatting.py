@@ -1,0 +1,70 @@
+"""Numbers, money, shares and dates in the report's locale (Babel). The only place numbers become text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, get_currency_symbol, parse_pattern
+
+_SYMBOL_LOCALES = ("ru", "uk", "kk", "be", "pl", "cs", "tr", "ja", "zh", "ko", "hi", "th", "he", "ar")
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
+
+
+@functools.cache
+def currency_symbol(currency: str, locale: str) -> str:
+    """The locale's symbol, or the currency's own sign where the locale only knows the code (₽ in en)."""
+    symbol = get_currency_symbol(currency, locale)
+    if symbol != currency:
+        return symbol
+    for other in _SYMBOL_LOCALES:
+        candidate = get_currency_symbol(currency, other)
+        if candidate != currency and len(candidate) <= 2:
+            return candidate
+    return currency
+
+
+class Formatter:
+    """Locale-bound formatting filters used by every template."""
+
+    def __init__(self, locale: str, currency: str):
+        self.locale, self.currency = locale, currency
+        self._symbol = currency_symbol(currency, locale)
+        self._money = parse_pattern(Locale.parse(locale).currency_formats["standard"].pattern)
+
+    def num(self, value: Any, digits: int = 0) -> str:
+        """Grouped number: 19 360 (ru) / 19,360 (en)."""
+        if _missing(value):
+            return "—"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def dec(self, value: Any, digits: int = 2) -> str:
+        """Number with fixed decimals."""
+        return self.num(value, digits)
+
+    def pct(self, value: Any, digits: int = 1) -> str:
+        """Share 0.226 → 22.6% (en) / 22,6 % style per locale."""
+        if _missing(value):
+            return "—"
+        return format_decimal(value * 100, format="#,##0." + "0" * digits if digits else "#,##0", locale=self.locale) + (
+            "\u00a0%" if self.locale == "ru" else "%")
+
+    def money(self, value: Any, digits: int = 0) -> str:
+        """Money without cents by default: 19 360 ₽ (ru) / ₽19,360 (en)."""
+        if _missing(value):
+            return "—"
+        self._money.frac_prec = (digits, digits)
+        text = self._money.apply(value, self.locale, currency=self.currency, currency_digits=False)
+        return text.replace(get_currency_symbol(self.currency, self.locale), self._symbol)
+
+    def date(self, value: dt.date | None, style: str = "long") -> str:
+        """Date in the locale: 31 December 2023 / 31 декабря 2023 г."""
+        return "—" if value is None else format_date(value, format=style, locale=self.locale)

@@ -1,0 +1,98 @@
+"""Assemble the report document and render it with Jinja2: one self-contained HTML file."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from cjmgen.analyses import Result
+from cjmgen.render.formatting import Formatter
+from cjmgen.render.labels import translator
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter: a computed section (partial `_<name>.html`) or rendered Markdown."""
+
+    id: str
+    title: str
+    name: str
+    result: Result | None = None
+    charts: dict[str, Markup] = field(default_factory=dict)
+    html: Markup | None = None
+
+
+@dataclass(frozen=True)
+class SourceQuality:
+    """Data-quality appendix row for one source."""
+
+    table: str
+    file: str
+    rows_read: int
+    rows_used: int
+    quarantined: dict[str, int]
+    excluded_after_as_of: int
+    date_from: Any
+    date_to: Any
+    notes: tuple[str, ...]
+    nulled: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Document:
+    """Everything the templates show; they format it and never compute."""
+
+    spec: Any
+    chapters: list[Chapter]
+    quality: list[SourceQuality]
+    methodology: list[tuple[str, Markup]]
+    kpis: dict[str, Any] | None
+    logo: str | None = None
+
+
+def templates_root() -> Path:
+    """Built-in templates: inside the installed package, or report_templates/ beside it in a source checkout."""
+    packaged = resources.files("cjmgen") / "report_templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "report_templates"
+
+
+def environment(user_templates: Path | None) -> jinja2.Environment:
+    """User templates override built-in partials by name and can extend them as `default:<name>`."""
+    builtin = jinja2.FileSystemLoader(templates_root())
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(user_templates)] if user_templates else []
+    loaders += [jinja2.PrefixLoader({"default": builtin}, delimiter=":"), builtin]
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(doc: Document, user_templates: Path | None) -> str:
+    """The whole report as one HTML string (CSS and charts inline)."""
+    env = environment(user_templates)
+    project = doc.spec.project
+    fmt = Formatter(project.locale, project.currency)
+    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date)
+    env.globals.update(t=translator(project.locale), template_exists=lambda name: _exists(env, name))
+    css = env.get_template("report.css").render(theme=doc.spec.report.theme)
+    return env.get_template("base.html").render(doc=doc, spec=doc.spec, project=project, css=Markup(css))
+
+
+def _exists(env: jinja2.Environment, name: str) -> bool:
+    try:
+        env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
+
+
+def data_uri(path: Path) -> str:
+    """A file as a data URI (logos)."""
+    kind = "image/svg+xml" if path.suffix.lower() == ".svg" else f"image/{path.suffix.lower().lstrip('.') or 'png'}"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"

@@ -1,0 +1,75 @@
+"""UI strings of the report in each locale. English is the key; other locales translate it."""
+
+from __future__ import annotations
+
+from cjmgen.analyses import ANALYSES
+
+LABELS: dict[str, dict[str, str]] = {
+    "Contents": {"ru": "Содержание"},
+    "Summary": {"ru": "Резюме"},
+    "Key figures": {"ru": "Ключевые показатели"},
+    "Key findings": {"ru": "Главные выводы"},
+    "Analysis date": {"ru": "Дата анализа"},
+    "Prepared for": {"ru": "Подготовлено для"},
+    "Prepared by": {"ru": "Подготовил"},
+    "Page": {"ru": "Стр."},
+    "of": {"ru": "из"},
+    "Revenue": {"ru": "Выручка"},
+    "Orders": {"ru": "Заказы"},
+    "Customers": {"ru": "Клиенты"},
+    "Average check": {"ru": "Средний чек"},
+    "Identified orders": {"ru": "Заказы с картой"},
+    "Period": {"ru": "Период"},
+    "Appendix": {"ru": "Приложение"},
+    "Data quality": {"ru": "Качество данных"},
+    "Methodology": {"ru": "Методология"},
+    "Source": {"ru": "Источник"},
+    "File": {"ru": "Файл"},
+    "Rows read": {"ru": "Строк прочитано"},
+    "Rows used": {"ru": "Строк использовано"},
+    "Quarantined": {"ru": "В карантине"},
+    "After the analysis date": {"ru": "После даты анализа"},
+    "Reason": {"ru": "Причина"},
+    "Rows": {"ru": "Строк"},
+    "Dates from": {"ru": "Даты с"},
+    "to": {"ru": "по"},
+    "Notes": {"ru": "Примечания"},
+    "Values set to empty": {"ru": "Значения, заменённые пустыми"},
+    "No rows were quarantined.": {"ru": "Строк в карантине нет."},
+    "Total": {"ru": "Итого"},
+    "Segment": {"ru": "Сегмент"},
+    "Name": {"ru": "Название"},
+    "% of customers": {"ru": "% клиентов"},
+    "% of revenue": {"ru": "% выручки"},
+    "Orders per customer": {"ru": "Заказов на клиента"},
+    "Orders per customer per year": {"ru": "Заказов на клиента в год"},
+    "Days since last order": {"ru": "Дней с последнего заказа"},
+    "LTV": {"ru": "LTV"},
+    "Women": {"ru": "Женщины"},
+    "Men": {"ru": "Мужчины"},
+    "Age, women": {"ru": "Возраст, ж"},
+    "Age, men": {"ru": "Возраст, м"},
+    "Goal": {"ru": "Цель"},
+    "Message": {"ru": "Сообщение"},
+    "Channel": {"ru": "Канал"},
+    "Timing": {"ru": "Когда"},
+    "Trigger matrix": {"ru": "Матрица триггеров"},
+    "Segments": {"ru": "Сегменты"},
+    "Cohort": {"ru": "Когорта"},
+    "Cohort size": {"ru": "Размер когорты"},
+    "unidentified": {"ru": "без карты"},
+    "Identified share of orders": {"ru": "Доля заказов с картой"},
+}
+
+
+def translator(locale: str):
+    """t(text): the text in the report's locale, looking in these labels and every analysis module's LABELS."""
+    table: dict[str, dict[str, str]] = {}
+    for analysis in ANALYSES.values():
+        table.update(getattr(analysis, "LABELS", {}))
+    table.update(LABELS)
+
+    def t(text: str) -> str:
+        return table.get(text, {}).get(locale, text)
+
+    return t

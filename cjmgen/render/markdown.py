@@ -1,0 +1,48 @@
+"""Narrative Markdown from the spec → safe HTML: no raw HTML, images only from inside the project, embedded."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+_IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable("table")
+
+
+def render_markdown(text: str, *, base_dir: Path, project_dir: Path) -> Markup:
+    """HTML of Markdown text; raw HTML is shown as text; local images inside the project are embedded."""
+    md = _parser()
+    tokens = md.parse(text)
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "image":
+                child.attrSet("src", _embedded(child.attrGet("src") or "", base_dir, project_dir))
+    html = md.renderer.render(tokens, md.options, {})
+    return Markup(html.replace("<table>", '<table class="data">'))
+
+
+def first_heading(text: str) -> str | None:
+    """The text of the first heading of a Markdown document, if any."""
+    tokens = _parser().parse(text)
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and i + 1 < len(tokens):
+            return tokens[i + 1].content
+    return None
+
+
+def _embedded(src: str, base_dir: Path, project_dir: Path) -> str:
+    """A data URI for a project-local image; anything remote or outside the project becomes empty."""
+    if src.startswith("data:") or not src or "://" in src:
+        return ""
+    path = (base_dir / src).resolve()
+    if not path.is_file() or not path.is_relative_to(project_dir.resolve()):
+        return ""
+    kind = _IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"

@@ -1,0 +1,30 @@
+"""Altair charts → static SVG (vl-convert), embedded as data URIs so the HTML opens offline."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from markupsafe import Markup
+
+from cjmgen.charts.theme import theme_config
+
+
+def chart_spec(chart: Any, primary: str) -> dict[str, Any]:
+    """The chart's Vega-Lite dict with the report theme (what snapshot tests compare)."""
+    spec = chart.to_dict()
+    spec["config"] = {**theme_config(primary), **spec.get("config", {})}
+    return spec
+
+
+def to_svg(chart: Any, primary: str) -> str:
+    """SVG text of one chart."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart_spec(chart, primary))
+
+
+def img_tag(svg: str, alt: str) -> Markup:
+    """An <img> with the SVG inline as a data URI: no external file, works in WeasyPrint and browsers."""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return Markup('<img class="chart" alt="{}" src="data:image/svg+xml;base64,{}">').format(alt, Markup(data))

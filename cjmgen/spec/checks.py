@@ -1,0 +1,48 @@
+"""Cross-reference checks that need the whole spec: unknown tables and columns, missing files, journey ids.
+
+Each check yields (loc, message, points_at_key) and goes through the same locator as schema errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from cjmgen.spec.journey import journey_findings
+from cjmgen.spec.locator import Loc
+from cjmgen.spec.models import CANONICAL_COLUMNS, OPEN_TABLES, TABLES, SpecBase
+
+Finding = tuple[Loc, str, bool]
+
+
+def _sources(spec: SpecBase, base_dir: Path) -> Iterable[Finding]:
+    for name, source in spec.sources.items():
+        if name not in TABLES:
+            yield ("sources", name), f"unknown table {name!r}; expected one of: {', '.join(TABLES)}", True
+            continue
+        for canonical in source.columns:
+            if name not in OPEN_TABLES and canonical not in CANONICAL_COLUMNS[name]:
+                known = ", ".join(CANONICAL_COLUMNS[name])
+                yield ("sources", name, "columns", canonical), f"unknown {name} column {canonical!r}; expected one of: {known}", True
+        if not (base_dir / source.path).is_file():
+            yield ("sources", name, "path"), f"file not found: {base_dir / source.path}", False
+
+
+def _report_files(spec: SpecBase, base_dir: Path) -> Iterable[Finding]:
+    theme = spec.report.theme
+    if theme.logo and not (base_dir / theme.logo).is_file():
+        yield ("report", "theme", "logo"), f"file not found: {base_dir / theme.logo}", False
+    if spec.report.templates and not (base_dir / spec.report.templates).is_dir():
+        yield ("report", "templates"), f"folder not found: {base_dir / spec.report.templates}", False
+    for i, section in enumerate(spec.report.sections or []):
+        if section.markdown and not (base_dir / section.markdown).is_file():
+            yield ("report", "sections", i, "markdown"), f"file not found: {base_dir / section.markdown}", False
+
+
+CHECKS: list[Callable[[SpecBase, Path], Iterable[Finding]]] = [_sources, _report_files, journey_findings]
+"""Every cross-reference check, run in order after schema validation succeeds."""
+
+
+def reference_problems(spec: SpecBase, base_dir: Path) -> list[Finding]:
+    """All cross-reference findings of a schema-valid spec."""
+    return [finding for check in CHECKS for finding in check(spec, base_dir)]

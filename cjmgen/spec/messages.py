@@ -1,0 +1,76 @@
+"""Turn pydantic's error records into messages that say what was expected and what was found."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from cjmgen.spec.locator import Loc
+
+
+def describe(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
+    """One message for one pydantic error: expected …, got …."""
+    kind, found = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        allowed = allowed_keys(model, loc[:-1])
+        hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key {loc[-1]!r}{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error":
+        return f"expected {error['ctx']['expected']}, got {found!r}"
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        return f"{error['msg'].lower()}, got {found!r}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind == "string_pattern_mismatch" and "#" in str(error.get("ctx", {}).get("pattern", "")):
+        return f"expected a colour like '#1f4e79', got {found!r}"
+    message = error["msg"]
+    message = message[0].lower() + message[1:] if message else message
+    if kind.endswith(("_type", "_parsing")) or kind.startswith("date"):
+        return f"{message}, got {found!r}"
+    return message
+
+
+def allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys the model accepts at loc (walking fields, lists and dicts)."""
+    target: Any = model
+    for part in loc:
+        target = _inner(target, part)
+        if target is None:
+            return []
+    target = _model_in(target)
+    return list(target.model_fields) if target else []
+
+
+def _inner(annotation: Any, part: str | int) -> Any:
+    model = _model_in(annotation)
+    if model is not None:
+        field = model.model_fields.get(str(part))
+        return field.annotation if field else None
+    for arg in _args(annotation):
+        origin = typing.get_origin(arg)
+        if origin is list and isinstance(part, int):
+            return typing.get_args(arg)[0]
+        if origin is dict:
+            return typing.get_args(arg)[1]
+    return None
+
+
+def _args(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return [a for arg in typing.get_args(annotation) for a in _args(arg)]
+    if origin is typing.Annotated:
+        return _args(typing.get_args(annotation)[0])
+    return [annotation]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for arg in _args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
