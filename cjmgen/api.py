@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import platform
 import time
 from collections.abc import Callable
@@ -42,11 +43,7 @@ def analysis_params() -> dict[str, Any]:
 
 def validate(spec_path: Path) -> LoadedSpec:
     """Load and validate a spec, including section names; raise UserError listing every problem."""
-    loaded = load_spec(Path(spec_path), analysis_params())
-    problems = [loaded.locator.problem(loc, message) for loc, message in _section_problems(loaded)]
-    if problems:
-        raise UserError(problems)
-    return loaded
+    return load_spec(Path(spec_path), analysis_params(), checks=(_section_problems,))
 
 
 def schema() -> dict[str, Any]:
@@ -63,8 +60,8 @@ def enabled_analyses(spec: Any) -> list[str]:
     return [name for name, a in ANALYSES.items() if params_of(a, spec)]
 
 
-def _section_problems(loaded: LoadedSpec):
-    spec = loaded.spec
+def _section_problems(spec: Any, base_dir: Path):
+    """Section names must be summary or a configured analysis; configured analyses need their sources."""
     enabled = set(enabled_analyses(spec))
     for i, section in enumerate(spec.report.sections or []):
         if section.section is None or section.section == SUMMARY or section.section in enabled:
@@ -72,15 +69,17 @@ def _section_problems(loaded: LoadedSpec):
         loc = ("report", "sections", i)
         if section.section in ANALYSES:
             block = ANALYSES[section.section].spec_block or f"analyses.{section.section}"
-            yield loc, f"section {section.section!r} is not configured: add a {block} block"
+            yield loc, f"section {section.section!r} is not configured: the spec has no {block} block", False
         else:
-            yield loc, f"unknown section {section.section!r}; expected summary, {', '.join(ANALYSES)}"
+            close = difflib.get_close_matches(section.section, [SUMMARY, *ANALYSES], n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"expected {SUMMARY}, {', '.join(ANALYSES)}"
+            yield loc, f"unknown section {section.section!r}; {hint}", False
     for name in enabled:
         a = ANALYSES[name]
         for table, columns in a.needs.items():
             if table not in spec.sources:
                 where = ("analyses", name) if a.spec_block is None else (a.spec_block,)
-                yield where, f"{name} needs a {table} source ({', '.join(columns)}); the spec has no sources.{table}"
+                yield where, f"{name} needs a {table} source ({', '.join(columns)}); the spec has no sources.{table}", False
 
 
 class _Clock:

@@ -86,7 +86,7 @@ def _status_facts(status: pl.DataFrame) -> dict[str, Any]:
     counts = dict(status.group_by("state").len().iter_rows())
     by_rank = status.sort("rank")
     names = {s: by_rank.filter(pl.col("state") == s)["name"].to_list() for s in core.STATUSES}
-    return {"status_counts": {s: counts.get(s, 0) for s in core.STATUSES}, "key_touchpoints": names["key_touchpoint"],
+    return {"status_names": core.STATUS_NAMES, "status_counts": {s: counts.get(s, 0) for s in core.STATUSES}, "key_touchpoints": names["key_touchpoint"],
             "improve_touchpoints": names["needs_improvement"], "planned_touchpoints": names["to_be_introduced"],
             "unassessed_touchpoints": names["not_assessed"], "audited": bool((status["audits"] > 0).any()),
             "has_quality": bool(status["quality"].is_not_null().any())}
@@ -111,22 +111,21 @@ def _translator(locale: str):
 
 
 LABELS: dict[str, dict[str, str]] = {
-    "works_effectively": {"en": "Works effectively", "ru": "Работает эффективно"},
-    "key_touchpoint": {"en": "Key touchpoint: needs attention", "ru": "Ключевая точка: требует внимания"},
-    "needs_improvement": {"en": "Needs improvement", "ru": "Требует доработки"},
-    "to_be_introduced": {"en": "To be introduced", "ru": "Планируется к внедрению"},
-    "not_assessed": {"en": "Quality not assessed", "ru": "Качество не оценено"},
+    "Works effectively": {"ru": "Работает эффективно"},
+    "Key touchpoint: needs attention": {"ru": "Ключевая точка: требует внимания"},
+    "Needs improvement": {"ru": "Требует доработки"},
+    "To be introduced": {"ru": "Планируется к внедрению"},
+    "Quality not assessed": {"ru": "Качество не оценено"},
     "Touchpoint": {"ru": "Точка контакта"}, "Touchpoints": {"ru": "Точки контакта"}, "Stage": {"ru": "Этап"},
     "Factor": {"ru": "Фактор"}, "Group": {"ru": "Группа"}, "Weight": {"ru": "Вес"}, "Score": {"ru": "Балл"},
     "Share": {"ru": "Доля"}, "Rank": {"ru": "Ранг"}, "Status": {"ru": "Статус"}, "Channel": {"ru": "Канал"},
     "Importance": {"ru": "Важность"}, "Quality": {"ru": "Качество"}, "Factors": {"ru": "Факторы"},
-    "online": {"en": "Online", "ru": "Онлайн"}, "offline": {"en": "Offline", "ru": "Офлайн"},
+    "Online": {"ru": "Онлайн"}, "Offline": {"ru": "Офлайн"}, "Other factors": {"ru": "Прочие факторы"},
     "Touchpoint score": {"ru": "Балл точки"}, "Weight of factor": {"ru": "Вес фактора"},
     "Top touchpoint": {"ru": "Лидер этапа"}, "Competitor": {"ru": "Конкурент"}, "Audits": {"ru": "Аудитов"},
     "Importance (QFD score)": {"ru": "Важность (балл QFD)"}, "Quality score": {"ru": "Оценка качества"},
     "In top group": {"ru": "В топе"}, "Rank range": {"ru": "Диапазон ранга"},
     "Confidence interval": {"ru": "Доверительный интервал"}, "Coefficient": {"ru": "Коэффициент"},
-    "planned": {"en": "planned", "ru": "план"},
     "Total": {"ru": "Итого"},
     "Choice factors and their weights": {"ru": "Факторы выбора и их веса"},
     "House of quality: factor weight × link strength": {"ru": "Дом качества: вес фактора × сила связи"},
@@ -171,7 +170,79 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 def methodology(params: Qfd, locale: str) -> str:
-    """Definitions of the QFD chapter."""
-    from cjmgen.analyses import qfd_text
+    """Definitions of the QFD chapter: weights, cells, scores, ranks, stability and statuses."""
+    ru = locale == "ru"
+    scale = ", ".join(f"{v:g}" for v in params.scale)
+    st = params.stability
+    parts = [_weights_text(params, ru)]
+    if ru:
+        parts.append(f"**Матрица.** Сила связи фактора и точки контакта — по шкале {scale} (не указана — 0). Балл ячейки = "
+                     "вес × сила; балл точки = сумма столбца; доля = балл точки / сумма баллов всех точек; ранг 1 — наибольший "
+                     "балл, при равенстве — порядок на карте (этап, затем порядок в спецификации). Итог этапа = сумма баллов его "
+                     "точек; вес группы = сумма весов её факторов; балл группы = сумма её ячеек.")
+        how = ("веса пересчитаны на бутстреп-выборках респондентов" if params.weights_from else
+               f"каждый вес умножен на независимый равномерный множитель из [{1 - st.jitter:g}; {1 + st.jitter:g}] и наборы "
+               "приведены к той же сумме")
+        parts.append(f"**Устойчивость рейтинга.** {st.resamples} наборов весов (seed {st.seed}): {how}. Показано, в какой доле "
+                     f"наборов топ-{st.top} совпадает с исходным, а для каждой точки — доля наборов, где она в топ-{st.top}, "
+                     "и 5–95-й перцентили её ранга.")
+        parts.append("**Важность × качество.** Важность — балл QFD. Качество — средняя собственная оценка аудита (строки "
+                     "touchpoint_audits без конкурента), если точка проверялась, иначе `quality` из спецификации; обе — в "
+                     "шкале journey.quality_scale. Порог важности и порог качества — " + _rule_text(params, True) + ". Статус: "
+                     "планируемая точка — «планируется к внедрению»; нет оценки — «качество не оценено»; качество не ниже "
+                     "порога — «работает эффективно» (при низкой важности это может означать избыточные вложения); качество "
+                     "ниже порога при высокой важности — «ключевая точка, требует внимания» (первый приоритет); при низкой "
+                     "важности — «требует доработки». Качество конкурента — средняя оценка лучшего конкурента по этой точке.")
+    else:
+        parts.append(f"**Matrix.** Each factor × touchpoint link has a strength on the scale {scale} (unlisted = 0). Cell "
+                     "score = weight × strength; touchpoint score = column sum; share = touchpoint score / sum over all "
+                     "touchpoints; rank 1 = highest score, ties broken by map order (stage, then spec order). Stage total = "
+                     "sum of its touchpoints' scores; group weight = sum of its factors' weights; group score = sum of its cells.")
+        how = ("the weights are re-estimated on bootstrap resamples of respondents" if params.weights_from else
+               f"each weight is multiplied by an independent uniform factor in [{1 - st.jitter:g}, {1 + st.jitter:g}] and "
+               "the set rescaled to the same sum")
+        parts.append(f"**Rank stability.** {st.resamples} weight sets (seed {st.seed}): {how}. Reported: the share of sets "
+                     f"whose top {st.top} is the same set as with the base weights; per touchpoint, the share of sets "
+                     f"placing it in the top {st.top} and the 5th–95th percentile of its rank.")
+        parts.append("**Importance × quality.** Importance = the QFD touchpoint score. Quality = the mean own audit score "
+                     "(touchpoint_audits rows without a competitor) when the touchpoint was audited, else its `quality` in "
+                     "the spec; both on journey.quality_scale. The importance and quality thresholds are "
+                     + _rule_text(params, False) + ". Status: planned → to be introduced; no quality score → quality not "
+                     "assessed; quality at or above the threshold → works effectively (at low importance this may signal "
+                     "over-investment); quality below the threshold and high importance → key touchpoint, needs attention "
+                     "(first priority); low importance → needs improvement. Competitor quality = the mean audit score of the "
+                     "best-scoring competitor on that touchpoint.")
+    return "\n\n".join(parts)
 
-    return qfd_text.methodology(params, locale)
+
+def _rule_text(params: Qfd, ru: bool) -> str:
+    th = params.thresholds
+    def one(value: float | None, what_en: str, what_ru: str) -> str:
+        if value is not None:
+            return f"{value:g}"
+        return (f"медиана {what_ru} существующих точек" if ru else f"the median {what_en} of existing touchpoints")
+    return (f"{one(th.importance, 'score', 'балла')} и {one(th.quality, 'quality', 'качества')}" if ru else
+            f"{one(th.importance, 'score', '')} and {one(th.quality, 'quality', '')}") + (" (важность и качество ≥ порога — высокие)" if ru else " (at or above a threshold counts as high)")
+
+
+def _weights_text(params: Qfd, ru: bool) -> str:
+    wf = params.weights_from
+    if wf is None:
+        rescaled = (" Веса пересчитаны к сумме 1 (normalize: true)." if ru else " They are rescaled to sum to 1 (normalize: true).") \
+            if params.normalize else ""
+        return (f"**Веса факторов** заданы в спецификации и в сумме дают 1.{rescaled}" if ru else
+                f"**Factor weights** are given in the spec and sum to 1.{rescaled}")
+    conf = f"{wf.confidence:.0%}"
+    if ru:
+        return (f"**Веса факторов** рассчитаны по опросу (источник {wf.source}). Целевая переменная `{wf.target}` и оценки "
+                "факторов (столбец с id фактора или указанный в `column`) стандартизованы (z-оценки) по респондентам с полными "
+                "ответами; анкеты с пропусками исключены. Регрессия МНК целевой переменной на оценки даёт стандартизованные "
+                "коэффициенты β; вес = |β| / Σ|β|, так что веса в сумме дают 1. Отрицательный β учитывается по модулю и "
+                f"называется в главе. Интервалы: {conf} t-интервалы для β; для весов — перцентильные интервалы по "
+                f"{params.stability.resamples} бутстреп-выборкам респондентов.")
+    return (f"**Factor weights** are derived from the survey (source {wf.source}). The target `{wf.target}` and each factor "
+            "rating (the column named by the factor id, or by its `column`) are standardized (z-scores) over respondents with "
+            "complete answers; answers missing any of them are dropped. An ordinary-least-squares regression of the target "
+            "on the ratings gives standardized coefficients β; weight = |β| / Σ|β|, so the weights sum to 1. A negative β "
+            f"counts by its size and is named in the chapter. Intervals: {conf} t-intervals for β; for the weights, "
+            f"percentile intervals over {params.stability.resamples} bootstrap resamples of respondents.")

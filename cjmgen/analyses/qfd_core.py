@@ -15,8 +15,19 @@ import polars as pl
 from cjmgen.errors import Problem, UserError
 from cjmgen.spec.journey import Journey, Qfd, Thresholds
 
-STATUSES = ("works_effectively", "key_touchpoint", "needs_improvement", "to_be_introduced", "not_assessed")
-"""Importance × quality statuses, in legend order."""
+STATUS_NAMES = {"works_effectively": "Works effectively", "key_touchpoint": "Key touchpoint: needs attention",
+                "needs_improvement": "Needs improvement", "to_be_introduced": "To be introduced",
+                "not_assessed": "Quality not assessed"}
+"""Importance × quality status code → English name (translated through the analyses' LABELS), in legend order."""
+
+STATUSES = tuple(STATUS_NAMES)
+
+STATUS_COLOURS = {"works_effectively": "#2e7d32", "key_touchpoint": "#c62828", "needs_improvement": "#f2a900",
+                  "to_be_introduced": "#1565c0", "not_assessed": "#9e9e9e"}
+"""Traffic-light colours of the statuses (same order as STATUSES)."""
+
+DARK_STATUSES = frozenset({"works_effectively", "key_touchpoint", "to_be_introduced"})
+"""Statuses whose colour needs white text."""
 
 NO_GROUP = "—"
 
@@ -70,7 +81,7 @@ def spec_weights(qfd: Qfd) -> Weights:
     return Weights(_factor_frame(qfd, weights.tolist()), "spec", samples, facts)
 
 
-def survey_weights(survey: pl.DataFrame, qfd: Qfd, source_file: str) -> Weights:
+def survey_weights(survey: pl.DataFrame, qfd: Qfd, source_file: str, resample: bool = True) -> Weights:
     """Normalized |standardized OLS coefficients| of the target on factor ratings, t-intervals, bootstrap."""
     spec = qfd.weights_from
     columns = [f.column or f.id for f in qfd.factors]
@@ -85,12 +96,13 @@ def survey_weights(survey: pl.DataFrame, qfd: Qfd, source_file: str) -> Weights:
                                              "it cannot explain anything", "qfd.weights_from"))
     beta, low, high, r2 = _ols_with_intervals(z[:, :p], z[:, p], spec.confidence)
     weights = np.abs(beta) / np.abs(beta).sum()
-    samples = _bootstrap(data, p, qfd.stability.resamples, qfd.stability.seed)
+    samples = _bootstrap(data, p, qfd.stability.resamples if resample else 0, qfd.stability.seed)
     alpha = (1 - spec.confidence) / 2
     table = _factor_frame(qfd, weights.tolist()).with_columns(
-        pl.Series("column", columns), pl.Series("beta", beta), pl.Series("beta_low", low), pl.Series("beta_high", high),
-        pl.Series("weight_low", np.quantile(samples, alpha, axis=0)),
-        pl.Series("weight_high", np.quantile(samples, 1 - alpha, axis=0)))
+        pl.Series("column", columns), pl.Series("beta", beta), pl.Series("beta_low", low), pl.Series("beta_high", high))
+    if len(samples):
+        table = table.with_columns(pl.Series("weight_low", np.quantile(samples, alpha, axis=0)),
+                                   pl.Series("weight_high", np.quantile(samples, 1 - alpha, axis=0)))
     facts = {"respondents": n, "dropped_answers": survey.height - n, "r2": r2, "target": spec.target,
              "confidence": spec.confidence, "negative_factors": [f.name for f, b in zip(qfd.factors, beta) if b < 0],
              "normalized_from": None}
@@ -273,14 +285,15 @@ class Evaluation:
     unmatched_audits: int
 
 
-def evaluate(journey: Journey, qfd: Qfd, tables: dict[str, pl.DataFrame], source_files: dict[str, str]) -> Evaluation:
-    """Weights → matrix → touchpoint scores → importance × quality status."""
+def evaluate(journey: Journey, qfd: Qfd, tables: dict[str, pl.DataFrame], source_files: dict[str, str],
+             resample: bool = True) -> Evaluation:
+    """Weights → matrix → touchpoint scores → importance × quality status (resample=False skips the bootstrap)."""
     points = touchpoint_frame(journey)
     if qfd.weights_from is not None:
         source = qfd.weights_from.source
         if source not in tables:
             raise UserError(Problem(source_files.get(source, source), f"no rows read from source {source!r}", "qfd.weights_from"))
-        weights = survey_weights(tables[source], qfd, source_files.get(source, source))
+        weights = survey_weights(tables[source], qfd, source_files.get(source, source), resample)
     else:
         weights = spec_weights(qfd)
     matrix = qfd_matrix(weights.table, points, qfd)

@@ -28,18 +28,18 @@ def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, x_title: str, y_
     y_sort = sorted(frame[y].unique().to_list(), reverse=frame[y].dtype.is_numeric())
     x_sort = sorted(frame[x].unique().to_list())
     rows = max(len(y_sort), 1)
-    cell = max(min(28, 420 // rows), 12)
+    cell = 44 if rows <= 6 else max(min(28, 420 // rows), 12)
     base = alt.Chart(data, title=title).encode(
         x=alt.X(f"{x}:O", title=x_title, sort=x_sort, axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{y}:O", title=y_title, sort=y_sort),
     )
     rect = base.mark_rect().encode(color=alt.Color(f"{value}:Q", title=None, legend=None,
                                                    scale=alt.Scale(scheme="blues")))
-    labels = base.mark_text(fontSize=9 if len(x_sort) > 12 else 11).encode(
+    labels = base.mark_text(fontSize=7 if len(x_sort) > 16 else (9 if len(x_sort) > 10 else 11)).encode(
         text=alt.Text(f"{value}:Q", format=fmt),
         color=alt.condition(f"datum['{value}'] > {_midpoint(frame[value])}", alt.value("white"), alt.value("#1b1b1b")),
     )
-    width = min(WIDTH, max(len(x_sort) * 44, 200))
+    width = min(WIDTH, max(len(x_sort) * (80 if len(x_sort) <= 6 else 44), 200))
     return (rect + labels).properties(width=width, height=cell * rows)
 
 

@@ -13,7 +13,7 @@ from cjmgen.data.readers import SourceData
 from cjmgen.facts import Facts
 from cjmgen.render.html import Chapter, Document, SourceQuality, data_uri
 from cjmgen.render.labels import translator
-from cjmgen.render.markdown import first_heading, render_markdown
+from cjmgen.render.markdown import leading_heading, render_markdown
 from cjmgen.render.svg import img_tag, to_svg
 
 SUMMARY = "summary"
@@ -47,14 +47,13 @@ def _chapter(i: int, section: Any, ctx: Context, base_dir: Path, results: dict[s
         result = results[name]
         title = given_title or ANALYSES[name].title[ctx.locale]
         return Chapter(f"ch-{i}-{name}", title, name, result=result, charts=charts_of(name, result, ctx))
-    if section.markdown is not None:
-        path = base_dir / section.markdown
-        text = path.read_text(encoding="utf-8-sig")
-        html = render_markdown(text, base_dir=path.parent, project_dir=base_dir)
-        title = section.title or first_heading(text) or path.stem
-        return Chapter(f"ch-{i}-text", title, "markdown", html=html)
-    html = render_markdown(section.text, base_dir=base_dir, project_dir=base_dir)
-    return Chapter(f"ch-{i}-text", section.title or first_heading(section.text) or "", "markdown", html=html)
+    path = base_dir / section.markdown if section.markdown is not None else None
+    text = path.read_text(encoding="utf-8-sig") if path else section.text
+    heading = None if section.title else leading_heading(text)
+    html = render_markdown(text, base_dir=path.parent if path else base_dir, project_dir=base_dir,
+                           drop_title=heading is not None)
+    title = section.title or heading or (path.stem if path else "")
+    return Chapter(f"ch-{i}-text", title, "markdown", html=html)
 
 
 def charts_of(name: str, result: Result, ctx: Context) -> dict[str, Markup]:

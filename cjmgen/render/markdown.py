@@ -16,10 +16,15 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable("table")
 
 
-def render_markdown(text: str, *, base_dir: Path, project_dir: Path) -> Markup:
-    """HTML of Markdown text; raw HTML is shown as text; local images inside the project are embedded."""
+def render_markdown(text: str, *, base_dir: Path, project_dir: Path, drop_title: bool = False) -> Markup:
+    """HTML of Markdown text; raw HTML is shown as text; local images inside the project are embedded.
+
+    drop_title removes a leading heading (it became the chapter title).
+    """
     md = _parser()
     tokens = md.parse(text)
+    if drop_title and tokens and tokens[0].type == "heading_open":
+        tokens = tokens[3:]
     for token in tokens:
         for child in token.children or []:
             if child.type == "image":
@@ -28,13 +33,10 @@ def render_markdown(text: str, *, base_dir: Path, project_dir: Path) -> Markup:
     return Markup(html.replace("<table>", '<table class="data">'))
 
 
-def first_heading(text: str) -> str | None:
-    """The text of the first heading of a Markdown document, if any."""
+def leading_heading(text: str) -> str | None:
+    """The text of the heading a Markdown document starts with, if it starts with one."""
     tokens = _parser().parse(text)
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and i + 1 < len(tokens):
-            return tokens[i + 1].content
-    return None
+    return tokens[1].content if len(tokens) > 1 and tokens[0].type == "heading_open" else None
 
 
 def _embedded(src: str, base_dir: Path, project_dir: Path) -> str:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from cjmgen.errors import Problem, UserError
-from cjmgen.spec.checks import reference_problems
+from cjmgen.spec.checks import Check, reference_problems
 from cjmgen.spec.locator import Loc, Locator
 from cjmgen.spec.messages import describe
 from cjmgen.spec.models import SpecBase, Strict
@@ -48,8 +48,12 @@ def spec_model(params: tuple[tuple[str, type[BaseModel]], ...]) -> type[SpecBase
     )
 
 
-def load_spec(path: Path, params: Mapping[str, type[BaseModel]]) -> LoadedSpec:
-    """Parse and validate the spec at path; raise UserError listing every problem with its position."""
+def load_spec(path: Path, params: Mapping[str, type[BaseModel]], checks: tuple[Check, ...] = ()) -> LoadedSpec:
+    """Parse and validate the spec at path; raise UserError listing every problem with its position.
+
+    Cross-reference checks (built-in plus `checks`) run even when some blocks are invalid, on the blocks
+    that are valid, so one run reports every problem.
+    """
     path = Path(path)
     display = str(path)
     try:
@@ -62,13 +66,38 @@ def load_spec(path: Path, params: Mapping[str, type[BaseModel]]) -> LoadedSpec:
         raise UserError(Problem(display, "expected a mapping with project, sources, analyses, report", line=1, column=1))
     model = spec_model(tuple(params.items()))
     try:
-        spec = model.model_validate(locator.data)
+        spec, problems = model.model_validate(locator.data), []
     except ValidationError as exc:
-        raise UserError(_problems(exc, locator, model)) from None
-    problems = [locator.problem(loc, msg, key=key) for loc, msg, key in reference_problems(spec, path.parent)]
+        spec, problems = _partial(model, locator.data), _problems(exc, locator, model)
+    findings = reference_problems(spec, path.parent, checks, partial=bool(problems))
+    problems += [locator.problem(loc, msg, key=key) for loc, msg, key in findings]
     if problems:
         raise UserError(problems)
     return LoadedSpec(spec, path, locator, hashlib.sha256(raw_bytes).hexdigest())
+
+
+def _partial(model: type[SpecBase], data: dict[str, Any]) -> SpecBase:
+    """The valid part of an invalid spec (invalid blocks and sources left out), for cross-reference checks."""
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name not in data:
+            continue
+        raw = data[name]
+        if name == "sources" and isinstance(raw, dict):
+            item = TypeAdapter(model.model_fields["sources"].annotation.__args__[1])
+            values[name] = {k: v for k, v in ((k, _try(item, v)) for k, v in raw.items()) if v is not None}
+            continue
+        value = _try(TypeAdapter(field.annotation), raw)
+        if value is not None:
+            values[name] = value
+    return model.model_construct(**values)
+
+
+def _try(adapter: TypeAdapter, raw: Any) -> Any:
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError:
+        return None
 
 
 def _decode(raw: bytes, display: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from typing import Any
@@ -16,7 +17,8 @@ def describe(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
     kind, found = error["type"], error.get("input")
     if kind == "extra_forbidden":
         allowed = allowed_keys(model, loc[:-1])
-        hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else (f"; expected one of: {', '.join(allowed)}" if allowed else "")
         return f"unknown key {loc[-1]!r}{hint}"
     if kind == "missing":
         return "required key is missing"
@@ -24,6 +26,8 @@ def describe(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
         return f"expected {error['ctx']['expected']}, got {found!r}"
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
         return f"{error['msg'].lower()}, got {found!r}"
+    if kind.startswith(("date_", "datetime_")):
+        return f"expected a date like 2023-12-31, got {found!r}"
     if kind == "value_error":
         return str(error["ctx"]["error"])
     if kind == "string_pattern_mismatch" and "#" in str(error.get("ctx", {}).get("pattern", "")):

@@ -1,0 +1,38 @@
+# The README's commands. A fresh machine needs only python3 (>= 3.11) with venv and pip.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test examples bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## make demo: install, write the seeded demo engagement, build out/demo/report.pdf + report.html
+demo: $(STAMP)
+	$(BIN)/cjmgen demo examples/demo
+	$(BIN)/cjmgen build examples/demo/project.yaml --out out/demo
+	@echo "open out/demo/report.pdf or out/demo/report.html"
+
+## make test: install with test extras, check the layer contracts, run the whole suite
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+## make examples: build every project under examples/ into out/examples/<name>
+examples: $(STAMP)
+	@set -e; for spec in examples/*/project.yaml examples/*/project.toml; do \
+	  [ -f "$$spec" ] || continue; name=$$(basename $$(dirname $$spec)); \
+	  echo "building $$spec"; $(BIN)/cjmgen build "$$spec" --out out/examples/$$name --quiet; \
+	done
+
+## make bench: build on 1M and 10M demo lines and record per-stage seconds and peak memory
+bench: $(STAMP)
+	$(BIN)/python bench/bench_build.py --rows 1000000 10000000
+
+clean:
+	rm -rf out .pytest_cache .hypothesis

@@ -1,0 +1,144 @@
+"""Digital maturity (METHODS §11): scores per dimension against target and benchmark, drawn as a radar."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import polars as pl
+
+from cjmgen.analyses.base import Context, Result
+from cjmgen.spec.journey import Maturity
+
+name = "maturity"
+title = {"en": "Digital maturity", "ru": "Цифровая зрелость"}
+Params = None
+spec_block = "maturity"
+needs: dict[str, tuple[str, ...]] = {}
+
+
+def compute(ctx: Context, params: Maturity) -> Result:
+    """Per dimension: score, target, gap to target, benchmark, gap to benchmark; facts for the lead sentence."""
+    table = pl.DataFrame(
+        [{"dimension": d.id, "name": d.name, "score": d.score, "target": d.target, "benchmark": d.benchmark,
+          "comment": d.comment} for d in params.dimensions],
+        schema={"dimension": pl.String, "name": pl.String, "score": pl.Float64, "target": pl.Float64,
+                "benchmark": pl.Float64, "comment": pl.String},
+    ).with_columns((pl.col("target") - pl.col("score")).alias("gap"),
+                   (pl.col("benchmark") - pl.col("score")).alias("benchmark_gap"))
+    ordered = table.with_row_index("order")
+    weakest = ordered.sort(["score", "order"]).row(0, named=True)
+    strongest = ordered.sort(["score", "order"], descending=[True, False]).row(0, named=True)
+    gaps = ordered.filter(pl.col("gap").is_not_null()).sort(["gap", "order"], descending=[True, False])
+    facts = {"mean_score": float(table["score"].mean()), "scale_min": params.scale.min, "scale_max": params.scale.max,
+             "weakest": weakest["name"], "weakest_score": weakest["score"],
+             "strongest": strongest["name"], "strongest_score": strongest["score"],
+             "largest_gap": gaps["name"][0] if gaps.height else None,
+             "largest_gap_value": float(gaps["gap"][0]) if gaps.height else None,
+             "has_target": bool(table["target"].is_not_null().any()),
+             "has_benchmark": bool(table["benchmark"].is_not_null().any()),
+             "mean_target": float(table["target"].mean()) if table["target"].is_not_null().any() else None}
+    return Result(name, {"maturity": table}, facts)
+
+
+def radar_points(values: list[float | None], low: float, high: float, radius: float = 1.0) -> list[tuple[float, float] | None]:
+    """Polygon vertices: dimension i at angle 2πi/n clockwise from the top, distance (value − low)/(high − low)."""
+    n = len(values)
+    out: list[tuple[float, float] | None] = []
+    for i, value in enumerate(values):
+        if value is None:
+            out.append(None)
+            continue
+        r = radius * (value - low) / (high - low)
+        angle = 2 * math.pi * i / n
+        out.append((r * math.sin(angle), r * math.cos(angle)))
+    return out
+
+
+def charts(result: Result, ctx: Context) -> dict[str, Any]:
+    """The maturity radar: rings per scale step, spokes, dimension labels, one closed polygon per series."""
+    import altair as alt
+
+    spec = ctx.spec.maturity
+    t = _translator(ctx.locale)
+    table = result.tables["maturity"]
+    low, high = spec.scale.min, spec.scale.max
+    n = table.height
+    series = [("score", t("Current")), ("target", t("Target")), ("benchmark", spec.benchmark_name or t("Benchmark"))]
+    series = [(c, label) for c, label in series if table[c].is_not_null().all()]
+    lines = []
+    for k, (column, label) in enumerate(series):
+        pts = radar_points(table[column].to_list(), low, high)
+        lines += [{"series": label, "k": k, "i": i, "x": p[0], "y": p[1]} for i, p in enumerate([*pts, pts[0]])]
+    steps = _ring_steps(low, high)
+    rings = [{"ring": v, "i": i, "x": p[0], "y": p[1]}
+             for v in steps for i, p in enumerate([*radar_points([v] * n, low, high)] + [radar_points([v] * n, low, high)[0]])]
+    spokes = [{"x": 0.0, "y": 0.0, "x2": p[0], "y2": p[1]} for p in radar_points([high] * n, low, high)]
+    label_pts = radar_points([high] * n, low, high, radius=1.1)
+    labels = [{"x": p[0], "y": p[1], "text": _wrap(name_), "align": "center" if abs(p[0]) < 0.05 else ("left" if p[0] > 0 else "right"),
+               "base": "bottom" if p[1] > 0.3 else ("top" if p[1] < -0.3 else "middle")}
+              for p, name_ in zip(label_pts, table["name"].to_list())]
+    ring_labels = [{"x": 0.02, "y": (v - low) / (high - low), "text": f"{v:g}"} for v in steps]
+    scale = alt.Scale(domain=[-1.25, 1.25], nice=False)
+    x, y = alt.X("x:Q", scale=scale, axis=None), alt.Y("y:Q", scale=scale, axis=None)
+    layers = [
+        alt.Chart(alt.Data(values=rings)).mark_line(color="#d5d9de", strokeWidth=0.8).encode(x=x, y=y, detail="ring:N", order="i:Q"),
+        alt.Chart(alt.Data(values=spokes)).mark_rule(color="#d5d9de", strokeWidth=0.8).encode(x=x, y=y, x2="x2:Q", y2="y2:Q"),
+        alt.Chart(alt.Data(values=ring_labels)).mark_text(align="left", dy=-4, fontSize=8, color="#888").encode(x=x, y=y, text="text:N"),
+    ]
+    for (align, base) in sorted({(lab["align"], lab["base"]) for lab in labels}):
+        rows = [lab for lab in labels if (lab["align"], lab["base"]) == (align, base)]
+        layers.append(alt.Chart(alt.Data(values=rows)).mark_text(align=align, baseline=base, fontSize=9, lineBreak="\n", color="#333")
+                      .encode(x=x, y=y, text="text:N"))
+    colour = alt.Color("series:N", title=None, sort=[label for _, label in series],
+                       scale=alt.Scale(domain=[label for _, label in series], range=["#1f4e79", "#e07b39", "#8a8f96"][: len(series)]),
+                       legend=alt.Legend(orient="bottom"))
+    layers.append(alt.Chart(alt.Data(values=lines)).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=25, filled=True))
+                  .encode(x=x, y=y, color=colour, detail="series:N", order="i:Q",
+                          strokeDash=alt.condition("datum.k == 0", alt.value([1, 0]), alt.value([5, 3]))))
+    fill = [row for row in lines if row["k"] == 0]
+    layers.insert(3, alt.Chart(alt.Data(values=fill)).mark_line(interpolate="linear-closed", fill="#1f4e79", fillOpacity=0.12,
+                                                               strokeOpacity=0).encode(x=x, y=y, order="i:Q"))
+    return {"maturity_radar": alt.layer(*layers).properties(width=430, height=430)}
+
+
+def _ring_steps(low: float, high: float) -> list[float]:
+    span = high - low
+    step = 1.0 if span <= 6 else (2.0 if span <= 12 else span / 5)
+    values, v = [], low + step
+    while v <= high + 1e-9:
+        values.append(round(v, 6))
+        v += step
+    return values
+
+
+def _wrap(text: str, chars: int = 18) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, chars)[:3]) or text
+
+
+def _translator(locale: str):
+    return lambda text: LABELS.get(text, {}).get(locale, text)
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "Current": {"ru": "Сейчас"}, "Target": {"ru": "Цель"}, "Benchmark": {"ru": "Бенчмарк"},
+    "Dimension": {"ru": "Направление"}, "Gap to target": {"ru": "Разрыв до цели"}, "Comment": {"ru": "Комментарий"},
+    "Average maturity is {mean} of {max}.": {"ru": "Средний уровень зрелости — {mean} из {max}."},
+    "Strongest: {name} ({score}); weakest: {weak} ({weak_score}).":
+        {"ru": "Сильнее всего — «{name}» ({score}); слабее всего — «{weak}» ({weak_score})."},
+    "The largest gap to the target is in {name}: {gap}.": {"ru": "Наибольший разрыв до цели — «{name}»: {gap}."},
+}
+
+
+def methodology(params: Maturity, locale: str) -> str:
+    """How the maturity radar reads."""
+    low, high = params.scale.min, params.scale.max
+    if locale == "ru":
+        return (f"Оценки зрелости по направлениям заданы в спецификации по шкале {low:g}–{high:g}. Радар откладывает "
+                "каждое направление на своей оси (по часовой стрелке от верхней), расстояние от центра пропорционально "
+                "оценке. Разрыв до цели = цель − текущая оценка.")
+    return (f"Maturity scores per dimension are given in the spec on a {low:g}–{high:g} scale. The radar puts each dimension "
+            "on its own axis (clockwise from the top) at a distance from the centre proportional to the score. Gap to "
+            "target = target − current score.")

@@ -1,0 +1,295 @@
+"""Altair builders of the QFD chapter. Layout is computed here in pixels so nothing is clipped on an A4 page.
+
+Imported only from `qfd.charts`, so Altair is loaded only when a report is rendered.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from cjmgen.analyses.base import Result
+from cjmgen.analyses.qfd_core import DARK_STATUSES, NO_GROUP, STATUS_COLOURS, STATUS_NAMES, STATUSES
+from cjmgen.spec.journey import Journey, QualityScale
+
+Translate = Callable[[str], str]
+MAX_WIDTH = 700
+CHAR_PX = 0.6
+"""Average glyph width per px of font size (generous for Cyrillic), used to wrap and size labels."""
+
+
+def wrap(text: str, width_px: float, size: float, lines: int = 2) -> str:
+    """Wrap text into at most `lines` lines that fit width_px at font size; the last line ends in … if cut."""
+    chars = max(int(width_px / (size * CHAR_PX)), 4)
+    parts = textwrap.wrap(text, chars, break_long_words=True) or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: max(chars - 1, 1)].rstrip() + "…"
+    return "\n".join(parts)
+
+
+def labels_by_id(status: pl.DataFrame) -> dict[str, str]:
+    """Touchpoint id → display name, the stage added where two touchpoints share a name."""
+    counts = status["name"].value_counts()
+    twice = set(counts.filter(pl.col("count") > 1)["name"].to_list())
+    return {r["touchpoint"]: f"{r['name']} ({r['stage_name']})" if r["name"] in twice else r["name"]
+            for r in status.iter_rows(named=True)}
+
+
+def _axes(x_domain: tuple[float, float], y_domain: tuple[float, float]) -> dict[str, Any]:
+    x = alt.Scale(domain=list(x_domain), nice=False, zero=False)
+    y = alt.Scale(domain=list(y_domain), nice=False, zero=False, reverse=True)
+    return {"x": x, "y": y}
+
+
+def _layer(rows: list[dict], mark: alt.Chart, scales: dict[str, Any], **enc: Any) -> alt.Chart:
+    """A layer of a pixel-laid-out chart: x/y (and x2/y2) are quantitative in layout units."""
+    encoding = {}
+    for channel, value in enc.items():
+        if channel in ("x", "y"):
+            encoding[channel] = alt.X(value, type="quantitative", scale=scales["x"], axis=None) if channel == "x" else \
+                alt.Y(value, type="quantitative", scale=scales["y"], axis=None)
+        elif channel in ("x2", "y2"):
+            encoding[channel] = alt.X2(value) if channel == "x2" else alt.Y2(value)
+        else:
+            encoding[channel] = value
+    return mark.properties(data=alt.Data(values=rows)).encode(**encoding)
+
+
+def heatmap(result: Result, t: Translate) -> alt.LayerChart:
+    """Factors (rows, banded by group) × touchpoints (columns, banded by stage): cell = weight × strength; totals row."""
+    status = result.tables["touchpoint_status"]
+    names = labels_by_id(status)
+    scores = dict(result.tables["qfd_touchpoints"].select("touchpoint", "score").iter_rows())
+    ranks = dict(result.tables["qfd_touchpoints"].select("touchpoint", "rank").iter_rows())
+    weights = result.tables["qfd_weights"]
+    grouped = bool(result.facts["has_groups"])
+    # columns: touchpoints in map order, a gap between stages
+    col, stage_spans, stage_idx, last = {}, [], -1, None
+    for row in status.iter_rows(named=True):
+        if row["stage"] != last:
+            stage_idx, last = stage_idx + 1, row["stage"]
+            stage_spans.append([row["stage_name"], None, None])
+        x = len(col) + 0.35 * stage_idx
+        col[row["touchpoint"]] = x
+        span = stage_spans[-1]
+        span[1] = x if span[1] is None else span[1]
+        span[2] = x + 1
+    n_cols = max(col.values(), default=0) + 1
+    cell_px = max(18.0, min(34.0, (MAX_WIDTH - 230) / max(n_cols, 1)))
+    name_px, weight_px = 180.0, 34.0
+    left = -(name_px + weight_px) / cell_px
+    # rows: group header (if grouped), then its factors in spec order
+    order = {g: i for i, g in enumerate(dict.fromkeys(weights["group"].to_list()))}
+    factors = sorted(weights.iter_rows(named=True), key=lambda r: (order[r["group"]], weights["factor"].to_list().index(r["factor"])))
+    row_y, group_rows, y, current = {}, [], 0.0, None
+    for f in factors:
+        if grouped and f["group"] != current:
+            current = f["group"]
+            if y:
+                y += 0.3
+            group_rows.append({"y": y + 0.5, "text": f["group"] if f["group"] != NO_GROUP else t("Other factors")})
+            y += 1
+        row_y[f["factor"]] = y
+        y += 1
+    total_y = y + 0.3
+    rank_y = total_y + 1
+    bottom = rank_y + 1
+    ch = 17.0
+    tp_px = 120.0
+    stage_lines = 2
+    top = -(tp_px + 8 + stage_lines * 11 + 6) / ch
+    scales = _axes((left, n_cols), (top, bottom))
+
+    matrix = result.tables["qfd_matrix"]
+    max_score = max(float(matrix["score"].max() or 0), 1e-9)
+    cells = [{"x": col[r["touchpoint"]], "x2": col[r["touchpoint"]] + 0.92, "y": row_y[r["factor"]],
+              "y2": row_y[r["factor"]] + 0.88, "xc": col[r["touchpoint"]] + 0.46, "yc": row_y[r["factor"]] + 0.46,
+              "score": r["score"], "strength": r["strength"], "dark": r["score"] > 0.55 * max_score}
+             for r in matrix.iter_rows(named=True)]
+    fill = alt.condition("datum.strength == 0", alt.value("#f1f3f5"),
+                         alt.Color("score:Q", scale=alt.Scale(scheme="blues", domain=[0, max_score]), legend=None))
+    font = 8.5 if cell_px >= 24 else 7.5
+    layers = [
+        _layer(cells, alt.Chart().mark_rect(), scales, x="x", x2="x2", y="y", y2="y2", color=fill),
+        _layer([c for c in cells if c["strength"] > 0], alt.Chart().mark_text(fontSize=font), scales, x="xc", y="yc",
+               text=alt.Text("score:Q", format=".2f"),
+               color=alt.condition("datum.dark", alt.value("white"), alt.value("#1b1b1b"))),
+    ]
+    totals = [{"x": col[k], "x2": col[k] + 0.92, "xc": col[k] + 0.46, "y": total_y, "y2": total_y + 0.88,
+               "yc": total_y + 0.46, "yr": rank_y + 0.46, "score": scores[k], "rank": ranks[k]} for k in col]
+    layers += [
+        _layer(totals, alt.Chart().mark_rect(color="#dde3ea"), scales, x="x", x2="x2", y="y", y2="y2"),
+        _layer(totals, alt.Chart().mark_text(fontSize=font, fontWeight="bold"), scales, x="xc", y="yc",
+               text=alt.Text("score:Q", format=".2f")),
+        _layer(totals, alt.Chart().mark_text(fontSize=font, color="#555"), scales, x="xc", y="yr", text="rank:Q"),
+    ]
+    label_x = -(weight_px + 4) / cell_px
+    side = [{"x": label_x, "xw": -0.15, "y": row_y[f["factor"]] + 0.46, "text": f["name"], "w": f["weight"]} for f in factors]
+    side += [{"x": label_x, "y": total_y + 0.46, "text": t("Touchpoint score"), "w": None},
+             {"x": label_x, "y": rank_y + 0.46, "text": t("Rank"), "w": None}]
+    layers += [
+        _layer(side, alt.Chart().mark_text(align="right", fontSize=9, limit=name_px - 8), scales, x="x", y="y", text="text:N"),
+        _layer([s for s in side if s["w"] is not None], alt.Chart().mark_text(align="right", fontSize=9, color="#444"),
+               scales, x="xw", y="y", text=alt.Text("w:Q", format=".2f")),
+    ]
+    if group_rows:
+        layers.append(_layer([{**g, "x": left} for g in group_rows],
+                             alt.Chart().mark_text(align="left", fontSize=9, fontWeight="bold", color="#1f4e79",
+                                                   limit=name_px + weight_px), scales, x="x", y="y", text="text:N"))
+    heads = [{"x": col[k] + 0.46, "y": -0.2, "text": names[k]} for k in col]
+    layers.append(_layer(heads, alt.Chart().mark_text(angle=270, align="left", baseline="middle", fontSize=9, limit=tp_px),
+                         scales, x="x", y="y", text="text:N"))
+    stage_rows = [{"x": (a + b - 0.08) / 2, "x1": a, "x2": b - 0.08, "y": top + 0.1, "yr": top + (stage_lines * 11 + 4) / ch,
+                   "text": wrap(s, (b - a) * cell_px, 9, stage_lines)} for s, a, b in stage_spans]
+    layers += [
+        _layer(stage_rows, alt.Chart().mark_text(align="center", baseline="top", fontSize=9, fontWeight="bold",
+                                                  lineBreak="\n", color="#1f4e79"), scales, x="x", y="y", text="text:N"),
+        _layer(stage_rows, alt.Chart().mark_rule(color="#1f4e79", strokeWidth=1.5), scales, x="x1", x2="x2", y="yr"),
+    ]
+    return alt.layer(*layers).properties(width=(n_cols - left) * cell_px, height=(bottom - top) * ch).configure_view(stroke=None)
+
+
+def weights(result: Result, t: Translate) -> alt.LayerChart:
+    """Factor weights as bars coloured by group, with confidence intervals when derived from a survey."""
+    table = result.tables["qfd_weights"].with_columns(pl.int_range(pl.len()).alias("order"))
+    rows = table.to_dicts()
+    y = alt.Y("name:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelLimit=220))
+    grouped = result.facts["has_groups"]
+    colour = (alt.Color("group:N", sort=list(dict.fromkeys(table["group"].to_list())), title=t("Group"),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=200))
+              if grouped else alt.value("#1f4e79"))
+    bars = alt.Chart(alt.Data(values=rows)).mark_bar(height={"band": 0.7}).encode(
+        y=y, x=alt.X("weight:Q", title=t("Weight of factor"), axis=alt.Axis(format=".0%")), color=colour)
+    text = alt.Chart(alt.Data(values=rows)).mark_text(align="left", dx=4, fontSize=9).encode(
+        y=y, x="weight:Q", text=alt.Text("weight:Q", format=".1%"))
+    layers = [bars]
+    if "weight_low" in table.columns:
+        layers.append(alt.Chart(alt.Data(values=rows)).mark_rule(color="#333").encode(y=y, x="weight_low:Q", x2="weight_high:Q"))
+        text = text.encode(x="weight_high:Q")
+    layers.append(text)
+    return alt.layer(*layers).properties(width=420, height={"step": 20})
+
+
+def ranking(result: Result, t: Translate) -> alt.LayerChart:
+    """Touchpoints ranked by QFD score, coloured by journey stage."""
+    status = result.tables["touchpoint_status"]
+    names = labels_by_id(status)
+    rows = [{**r, "label": names[r["touchpoint"]]} for r in result.tables["qfd_touchpoints"].iter_rows(named=True)]
+    stages = list(dict.fromkeys(status["stage_name"].to_list()))
+    y = alt.Y("label:N", sort=alt.EncodingSortField("rank"), title=None, axis=alt.Axis(labelLimit=200))
+    bars = alt.Chart(alt.Data(values=rows)).mark_bar(height={"band": 0.72}).encode(
+        y=y, x=alt.X("score:Q", title=t("Touchpoint score")),
+        color=alt.Color("stage_name:N", sort=stages, title=t("Stage"),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=200)),
+        opacity=alt.condition("datum.status == 'planned'", alt.value(0.45), alt.value(1.0)))
+    text = alt.Chart(alt.Data(values=rows)).mark_text(align="left", dx=4, fontSize=9).encode(
+        y=y, x="score:Q", text=alt.Text("score:Q", format=".2f"))
+    return alt.layer(bars, text).properties(width=430, height={"step": 17})
+
+
+def _status_colour(t: Translate) -> alt.Color:
+    return alt.Color("state_label:N", title=None, scale=alt.Scale(domain=[t(STATUS_NAMES[s]) for s in STATUSES], range=list(STATUS_COLOURS.values())),
+                     legend=alt.Legend(orient="bottom", columns=3, labelLimit=240, symbolType="square"))
+
+
+def quadrant(result: Result, scale: QualityScale, t: Translate) -> alt.LayerChart:
+    """Importance (QFD score) × quality per existing touchpoint, split at the thresholds into statuses."""
+    status = result.tables["touchpoint_status"].filter(pl.col("quality").is_not_null() & (pl.col("status") == "existing"))
+    names = labels_by_id(result.tables["touchpoint_status"])
+    width, height = 560.0, 360.0
+    top = max(float(status["importance"].max() or 0) * 1.12, 1e-9)
+    rows = [{**r, "label": names[r["touchpoint"]], "state_label": t(STATUS_NAMES[r["state"]])} for r in status.iter_rows(named=True)]
+    placed = _place_labels(rows, (scale.min, scale.max), (0.0, top), width, height)
+    x = alt.X("quality:Q", title=t("Quality score"), scale=alt.Scale(domain=[scale.min, scale.max], nice=False))
+    y = alt.Y("importance:Q", title=t("Importance (QFD score)"), scale=alt.Scale(domain=[0, top], nice=False))
+    cut_i, cut_q = result.facts["importance_threshold"], result.facts["quality_threshold"]
+    rules = [alt.Chart(alt.Data(values=[{"v": cut_q}])).mark_rule(strokeDash=[4, 3], color="#888").encode(x=alt.X("v:Q", scale=x.scale)),
+             alt.Chart(alt.Data(values=[{"v": cut_i}])).mark_rule(strokeDash=[4, 3], color="#888").encode(y=alt.Y("v:Q", scale=y.scale))]
+    corners = [{"quality": scale.min, "importance": top, "text": t(STATUS_NAMES["key_touchpoint"]), "align": "left"},
+               {"quality": scale.max, "importance": top, "text": t(STATUS_NAMES["works_effectively"]), "align": "right"},
+               {"quality": scale.min, "importance": 0, "text": t(STATUS_NAMES["needs_improvement"]), "align": "left"}]
+    corner_layers = [alt.Chart(alt.Data(values=[c])).mark_text(align=c["align"], baseline="top" if c["importance"] else "bottom",
+                                                              dx=5 if c["align"] == "left" else -5, dy=5 if c["importance"] else -5,
+                                                              fontSize=9, fontStyle="italic", color="#999")
+                     .encode(x=x, y=y, text="text:N") for c in corners]
+    points = alt.Chart(alt.Data(values=rows)).mark_point(filled=True, size=70, opacity=1).encode(x=x, y=y, color=_status_colour(t))
+    return alt.layer(*rules, *corner_layers, points, _label_layer(placed, x, y)).properties(width=width, height=height)
+
+
+def _label_layer(placed: list[dict], x: alt.X, y: alt.Y) -> alt.LayerChart:
+    """One text layer per alignment/offset combination (offsets cannot be fields in Vega-Lite marks)."""
+    layers = []
+    for (align, dx, dy) in sorted({(p["align"], p["dx"], p["dy"]) for p in placed}):
+        rows = [p for p in placed if (p["align"], p["dx"], p["dy"]) == (align, dx, dy)]
+        layers.append(alt.Chart(alt.Data(values=rows)).mark_text(fontSize=8.5, color="#222", limit=130, align=align, dx=dx, dy=dy)
+                      .encode(x=x, y=y, text="label:N"))
+    return alt.layer(*layers)
+
+
+def _place_labels(rows: list[dict], xd: tuple[float, float], yd: tuple[float, float], width: float, height: float) -> list[dict]:
+    """Greedy placement: the first of right / left / above / below where the label box overlaps no placed box."""
+    boxes: list[tuple[float, float, float, float]] = []
+    placed = []
+    for r in sorted(rows, key=lambda r: -r["importance"]):
+        px = (r["quality"] - xd[0]) / (xd[1] - xd[0]) * width
+        py = height - (r["importance"] - yd[0]) / (yd[1] - yd[0]) * height
+        w = min(len(r["label"]) * 8.5 * 0.55, 130)
+        options = [("left", 7, 0), ("right", -7, 0), ("left", 5, -10), ("left", 5, 10), ("right", -5, -10), ("right", -5, 10)]
+        if px + 7 + w > width:
+            options = options[1:2] + options[:1] + options[2:]
+        choice = options[0]
+        for align, dx, dy in options:
+            x0 = px + dx if align == "left" else px + dx - w
+            box = (x0, py + dy - 5, x0 + w, py + dy + 5)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+                choice = (align, dx, dy)
+                break
+        align, dx, dy = choice
+        x0 = px + dx if align == "left" else px + dx - w
+        boxes.append((x0, py + dy - 5, x0 + w, py + dy + 5))
+        placed.append({**r, "align": align, "dx": dx, "dy": dy})
+    return placed
+
+
+def traffic_map(result: Result, journey: Journey, t: Translate) -> alt.LayerChart:
+    """The journey drawn as stages × (online, offline) boxes, each touchpoint coloured by its status."""
+    status = result.tables["touchpoint_status"]
+    names = labels_by_id(status)
+    stages = [s for s in journey.stages]
+    label_px, box_h, gap = 58.0, 30.0, 4.0
+    col_px = (MAX_WIDTH - label_px) / len(stages)
+    rows, bands, y = [], [], 0.0
+    for channel in ("online", "offline"):
+        here = status.filter(pl.col("channel") == channel)
+        depth = max([here.filter(pl.col("stage") == s.id).height for s in stages] + [1])
+        bands.append({"y": y, "y2": y + depth * (box_h + gap) + gap, "text": t(channel.capitalize())})
+        for i, s in enumerate(stages):
+            for j, r in enumerate(here.filter(pl.col("stage") == s.id).iter_rows(named=True)):
+                top = y + gap + j * (box_h + gap)
+                rows.append({"x": label_px + i * col_px + gap, "x2": label_px + (i + 1) * col_px - gap, "y": top,
+                             "y2": top + box_h, "xc": label_px + (i + 0.5) * col_px, "yc": top + box_h / 2,
+                             "text": wrap(names[r["touchpoint"]], col_px - 3 * gap, 8.5), "state_label": t(STATUS_NAMES[r["state"]]),
+                             "dark": r["state"] in DARK_STATUSES})
+        y = bands[-1]["y2"] + 6
+    head = 30.0
+    scales = _axes((0, MAX_WIDTH), (-head, y))
+    heads = [{"x": label_px + (i + 0.5) * col_px, "y": -head + 2, "text": wrap(s.name, col_px - 6, 9)} for i, s in enumerate(stages)]
+    divider = [{"x": label_px + i * col_px, "y": -head, "y2": y} for i in range(1, len(stages))]
+    return alt.layer(
+        _layer([{**b, "x": 0, "x2": MAX_WIDTH} for b in bands], alt.Chart().mark_rect(color="#f4f6f8"), scales,
+               x="x", x2="x2", y="y", y2="y2"),
+        _layer([{**b, "x": 4, "yc": (b["y"] + b["y2"]) / 2} for b in bands],
+               alt.Chart().mark_text(align="left", fontSize=9, fontWeight="bold", color="#555"), scales, x="x", y="yc", text="text:N"),
+        _layer(divider, alt.Chart().mark_rule(color="#ccd", strokeDash=[2, 2]), scales, x="x", y="y", y2="y2"),
+        _layer(heads, alt.Chart().mark_text(baseline="top", fontSize=9, fontWeight="bold", lineBreak="\n", color="#1f4e79"),
+               scales, x="x", y="y", text="text:N"),
+        _layer(rows, alt.Chart().mark_rect(cornerRadius=3, opacity=0.9), scales, x="x", x2="x2", y="y", y2="y2",
+               color=_status_colour(t)),
+        _layer(rows, alt.Chart().mark_text(fontSize=8.5, lineBreak="\n"), scales, x="xc", y="yc", text="text:N",
+               color=alt.condition("datum.dark", alt.value("white"), alt.value("#1b1b1b"))),
+    ).properties(width=MAX_WIDTH, height=y + head).configure_view(stroke=None)
