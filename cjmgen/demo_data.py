@@ -404,17 +404,20 @@ def generate(rows: int = 60_000, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
         if cum[-1] >= target_id and n_pool >= min_cust:
             break
         n_pool *= 2
-    k = max(min_cust, int(np.searchsorted(cum, target_id)) + 1)
+    k_natural = int(np.searchsorted(cum, target_id)) + 1
+    k = max(min_cust, k_natural)
     n_ord = int(np.searchsorted(pool["o_cust"], k))  # orders are grouped by customer
     r_cust = pool["o_cust"][:n_ord]
     r_no = pool["o_no"][:n_ord]
     r_day = pool["o_day"][:n_ord]
     r_lines = pool["o_lines"][:n_ord].copy()
 
-    # tiny `rows` with the 50-customer minimum: trim lines (later receipts first,
-    # never the first line of a customer's first receipt)
+    # Trim identified lines when the 50-customer minimum binds or the last customer
+    # overshoots noticeably (small `rows`): later receipts go first, and the first
+    # line of a customer's first receipt is never dropped.
     trim_to = max(target_id, k)
-    if int(r_lines.sum()) > trim_to:
+    excess = int(r_lines.sum()) - trim_to
+    if excess > 0 and (k > k_natural or excess > 0.005 * rows):
         rid, line_no = _group_offsets(r_lines)
         receipt_key = rng.random(n_ord)
         prio = np.where(
@@ -478,7 +481,11 @@ def generate(rows: int = 60_000, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
     a_day = np.concatenate([r_day, u_day, ret_day])
     a_gender = np.concatenate([gender_m[r_cust], np.full(n_u, 2), gender_m[r_cust[ret_src]]]).astype(np.int64)
     stamp = (a_day + _D0).astype(np.int64) * 1440 + np.concatenate([r_minute, u_minute, ret_minute])
-    order = np.argsort((stamp << 24) + rng.integers(0, 1 << 24, n_rec), kind="stable")
+    # unique sort key: minute, then a seeded bijective scramble of the index (ties impossible)
+    salt = np.uint64(rng.integers(0, 1 << 32))
+    scramble = (np.arange(n_rec, dtype=np.uint64) * np.uint64(2654435761) + salt) & np.uint64(0xFFFFFFFF)
+    order = np.argsort((stamp.astype(np.uint64) << np.uint64(32)) | scramble)
+    del scramble
     pos = np.empty(n_rec, np.int64)  # chronological position of each receipt
     pos[order] = np.arange(n_rec)
     a_lines, a_cust, a_store = a_lines[order], a_cust[order], a_store[order]
@@ -523,43 +530,47 @@ def generate(rows: int = 60_000, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
     to_oblast = (region == REGIONS.index("Москва")) & (rng.random(k) < 0.15)
     region = np.where(to_oblast, REGIONS.index("Московская область"), region)
 
-    card_str = pl.Series("customer_id", card).cast(pl.String)
+    card_str = pl.Series("customer_id", card).cast(pl.String)  # indexed by customer
+    co = card_order  # card numbers increase along card_order -> sorted by customer_id
     customers = pl.DataFrame(
         {
-            "customer_id": card_str,
-            "gender": pl.Series(["F", "M"]).gather(gender_m.astype(np.uint32)),
-            "birth_date": pl.Series(birth.astype(np.int32)).cast(pl.Date),
-            "region": pl.Series(REGIONS).gather(region.astype(np.uint32)),
-            "signup_date": pl.Series((signup + _D0).astype(np.int32)).cast(pl.Date),
+            "customer_id": card_str.gather(co.astype(np.uint32)),
+            "gender": pl.Series(["F", "M"]).gather(gender_m[co].astype(np.uint32)),
+            "birth_date": pl.Series(birth[co].astype(np.int32)).cast(pl.Date),
+            "region": pl.Series(REGIONS).gather(region[co].astype(np.uint32)),
+            "signup_date": pl.Series((signup[co] + _D0).astype(np.int32)).cast(pl.Date),
         }
-    ).sort("customer_id")
+    )
 
-    # ---- assemble the lines frame column by column (keeps peak memory low)
+    # ---- assemble the lines frame column by column, freeing numpy arrays as we go
     rid_s = pl.Series(rid.astype(np.uint32))
     del rid
     sku_s = pl.Series(sku.astype(np.uint32))
-    cat_idx = pl.Series(cat_data["cat"].astype(np.uint32)).gather(sku_s)
-    grp_idx = pl.Series(cat_data["group"].astype(np.uint32)).gather(sku_s)
+    del sku
     store_s = pl.Series(a_store.astype(np.uint32))
-    order_id = "R" + pl.Series(order_num).cast(pl.String).str.zfill(9)
-    columns: dict[str, pl.Series] = {
-        "customer_id": pl.concat([card_str, pl.Series([None], dtype=pl.String)])
-        .gather(pl.Series(a_cust.astype(np.uint32)))
-        .gather(rid_s),
-        "order_id": order_id.gather(rid_s),
-        "date": pl.Series(stamp * _US_PER_MIN).cast(pl.Datetime("us")).gather(rid_s),
-        "amount": pl.Series(amount),
-        "quantity": pl.Series(qty.astype(np.int64)),
-        "price": pl.Series(price),
-        "sku": pl.Series(cat_data["code"]).gather(sku_s),
-        "category": pl.Series(CATEGORIES).gather(cat_idx),
-        "store": pl.Series([s for s, _, _ in STORES]).gather(store_s).gather(rid_s),
-        "manager": pl.Series([m for _, _, m in STORES]).gather(store_s).gather(rid_s),
-        "channel": pl.Series(["offline", "online"]).gather(a_online.astype(np.uint32)).gather(rid_s),
-        "cost": pl.Series(cost),
-        "product_group": pl.Series(["main", "add-on"]).gather(grp_idx),
-    }
-    lines = pl.DataFrame([s.alias(name) for name, s in columns.items()])
+    cols: list[pl.Series] = []
+
+    def add(name: str, series: pl.Series) -> None:
+        cols.append(series.alias(name))
+
+    add("customer_id", pl.concat([card_str, pl.Series([None], dtype=pl.String)]).gather(pl.Series(a_cust.astype(np.uint32))).gather(rid_s))
+    add("order_id", ("R" + pl.Series(order_num).cast(pl.String).str.zfill(9)).gather(rid_s))
+    add("date", pl.Series(stamp * _US_PER_MIN).cast(pl.Datetime("us")).gather(rid_s))
+    add("amount", pl.Series(amount))
+    del amount
+    add("quantity", pl.Series(qty, dtype=pl.Int64))
+    del qty
+    add("price", pl.Series(price))
+    del price
+    add("sku", pl.Series(cat_data["code"]).gather(sku_s))
+    add("category", pl.Series(CATEGORIES).gather(pl.Series(cat_data["cat"].astype(np.uint32)).gather(sku_s)))
+    add("store", pl.Series([s for s, _, _ in STORES]).gather(store_s).gather(rid_s))
+    add("manager", pl.Series([m for _, _, m in STORES]).gather(store_s).gather(rid_s))
+    add("channel", pl.Series(["offline", "online"]).gather(a_online.astype(np.uint32)).gather(rid_s))
+    add("cost", pl.Series(cost))
+    del cost
+    add("product_group", pl.Series(["main", "add-on"]).gather(pl.Series(cat_data["group"].astype(np.uint32)).gather(sku_s)))
+    lines = pl.DataFrame(cols)
     return lines, customers
 
 
@@ -589,9 +600,9 @@ def _dirt_plan(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return date_idx, rng.integers(0, 4, n_dirty), amt_idx, rng.integers(0, 3, n_dirty)
 
 
-def _dirty_date(good: str, kind: int) -> str:
+def _dirty_date(good: str, kind: int) -> str | None:
     # impossible calendar dates, blanks, "н/д"
-    return ("31.02." + good[6:], "", "н/д", "30.02." + good[6:])[kind]
+    return ("31.02." + good[6:], None, "н/д", "30.02." + good[6:])[kind]  # None -> empty field
 
 
 def _dirty_amount(good: str, kind: int) -> str:

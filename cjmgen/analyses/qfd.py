@@ -33,8 +33,9 @@ def compute(ctx: Context, params: Qfd) -> Result:
         "qfd_touchpoints": scores.select("touchpoint", "name", "stage", "score", "share", "rank", "stage_name", "channel",
                                          "status", "top_share", "rank_low", "rank_high"),
         "qfd_stages": core.stage_totals(ev.scores),
-        "touchpoint_status": ev.status.select("touchpoint", "name", "stage", "stage_name", "channel", "status", "importance",
-                                              "rank", "quality", "audits", "competitor", "competitor_quality", "state"),
+        "touchpoint_status": ev.status.sort("rank").select(
+            "touchpoint", "name", "stage", "stage_name", "channel", "status", "importance", "rank", "quality", "audits",
+            "competitor", "competitor_quality", "state"),
     }
     if (groups["group"] != core.NO_GROUP).any():
         tables["qfd_groups"] = groups
@@ -97,7 +98,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     from cjmgen.analyses import qfd_charts as qc
 
     t = _translator(ctx.locale)
-    out = {"qfd_heatmap": qc.heatmap(result, t), "qfd_weights": qc.weights(result, t), "qfd_ranking": qc.ranking(result, t),
+    out = {"qfd_heatmap": qc.heatmap(result, ctx.spec.journey, t), "qfd_weights": qc.weights(result, t), "qfd_ranking": qc.ranking(result, t),
            "traffic_map": qc.traffic_map(result, ctx.spec.journey, t)}
     if result.facts["has_quality"]:
         out["importance_quality"] = qc.quadrant(result, ctx.spec.journey.quality_scale, t)

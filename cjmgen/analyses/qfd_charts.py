@@ -60,7 +60,15 @@ def _layer(rows: list[dict], mark: alt.Chart, scales: dict[str, Any], **enc: Any
     return mark.properties(data=alt.Data(values=rows)).encode(**encoding)
 
 
-def heatmap(result: Result, t: Translate) -> alt.LayerChart:
+def map_order(status: pl.DataFrame, journey: Journey) -> list[dict]:
+    """Status rows in journey-map order: stage order, then spec order."""
+    rows = {r["touchpoint"]: r for r in status.iter_rows(named=True)}
+    stage = {s.id: i for i, s in enumerate(journey.stages)}
+    ordered = sorted(enumerate(journey.touchpoints), key=lambda item: (stage[item[1].stage], item[0]))
+    return [rows[tp.id] for _, tp in ordered]
+
+
+def heatmap(result: Result, journey: Journey, t: Translate) -> alt.LayerChart:
     """Factors (rows, banded by group) × touchpoints (columns, banded by stage): cell = weight × strength; totals row."""
     status = result.tables["touchpoint_status"]
     names = labels_by_id(status)
@@ -70,7 +78,7 @@ def heatmap(result: Result, t: Translate) -> alt.LayerChart:
     grouped = bool(result.facts["has_groups"])
     # columns: touchpoints in map order, a gap between stages
     col, stage_spans, stage_idx, last = {}, [], -1, None
-    for row in status.iter_rows(named=True):
+    for row in map_order(status, journey):
         if row["stage"] != last:
             stage_idx, last = stage_idx + 1, row["stage"]
             stage_spans.append([row["stage_name"], None, None])
@@ -205,11 +213,12 @@ def quadrant(result: Result, scale: QualityScale, t: Translate) -> alt.LayerChar
     top = max(float(status["importance"].max() or 0) * 1.12, 1e-9)
     rows = [{**r, "label": names[r["touchpoint"]], "state_label": t(STATUS_NAMES[r["state"]])} for r in status.iter_rows(named=True)]
     placed = _place_labels(rows, (scale.min, scale.max), (0.0, top), width, height)
-    x = alt.X("quality:Q", title=t("Quality score"), scale=alt.Scale(domain=[scale.min, scale.max], nice=False))
-    y = alt.Y("importance:Q", title=t("Importance (QFD score)"), scale=alt.Scale(domain=[0, top], nice=False))
+    xs, ys = alt.Scale(domain=[scale.min, scale.max], nice=False), alt.Scale(domain=[0, top], nice=False)
+    x = alt.X("quality:Q", title=t("Quality score"), scale=xs)
+    y = alt.Y("importance:Q", title=t("Importance (QFD score)"), scale=ys)
     cut_i, cut_q = result.facts["importance_threshold"], result.facts["quality_threshold"]
-    rules = [alt.Chart(alt.Data(values=[{"v": cut_q}])).mark_rule(strokeDash=[4, 3], color="#888").encode(x=alt.X("v:Q", scale=x.scale)),
-             alt.Chart(alt.Data(values=[{"v": cut_i}])).mark_rule(strokeDash=[4, 3], color="#888").encode(y=alt.Y("v:Q", scale=y.scale))]
+    rules = [alt.Chart(alt.Data(values=[{"v": cut_q}])).mark_rule(strokeDash=[4, 3], color="#888").encode(x=alt.X("v:Q", scale=xs)),
+             alt.Chart(alt.Data(values=[{"v": cut_i}])).mark_rule(strokeDash=[4, 3], color="#888").encode(y=alt.Y("v:Q", scale=ys))]
     corners = [{"quality": scale.min, "importance": top, "text": t(STATUS_NAMES["key_touchpoint"]), "align": "left"},
                {"quality": scale.max, "importance": top, "text": t(STATUS_NAMES["works_effectively"]), "align": "right"},
                {"quality": scale.min, "importance": 0, "text": t(STATUS_NAMES["needs_improvement"]), "align": "left"}]
@@ -263,13 +272,14 @@ def traffic_map(result: Result, journey: Journey, t: Translate) -> alt.LayerChar
     stages = [s for s in journey.stages]
     label_px, box_h, gap = 58.0, 30.0, 4.0
     col_px = (MAX_WIDTH - label_px) / len(stages)
+    ordered = map_order(status, journey)
     rows, bands, y = [], [], 0.0
     for channel in ("online", "offline"):
-        here = status.filter(pl.col("channel") == channel)
-        depth = max([here.filter(pl.col("stage") == s.id).height for s in stages] + [1])
+        here = [r for r in ordered if r["channel"] == channel]
+        depth = max([sum(r["stage"] == s.id for r in here) for s in stages] + [1])
         bands.append({"y": y, "y2": y + depth * (box_h + gap) + gap, "text": t(channel.capitalize())})
         for i, s in enumerate(stages):
-            for j, r in enumerate(here.filter(pl.col("stage") == s.id).iter_rows(named=True)):
+            for j, r in enumerate(r for r in here if r["stage"] == s.id):
                 top = y + gap + j * (box_h + gap)
                 rows.append({"x": label_px + i * col_px + gap, "x2": label_px + (i + 1) * col_px - gap, "y": top,
                              "y2": top + box_h, "xc": label_px + (i + 0.5) * col_px, "yc": top + box_h / 2,

@@ -18,7 +18,8 @@ DATE_FORMATS = (
 
 def number_expr(column: str, decimal: str, thousands: str | None) -> pl.Expr:
     """Text → Float64; null where the text is not a number. Numeric columns pass through."""
-    text = pl.col(column).cast(pl.String).str.strip_chars().str.replace_all("[\u00a0\u202f]", "")
+    # Spaces of any kind are never part of a number: "1 234,50" and "1\u00a0234,50" are 1234.5.
+    text = pl.col(column).cast(pl.String).str.replace_all(r"[\s\u00a0\u202f]", "")
     if thousands:
         text = text.str.replace_all(thousands, "", literal=True)
     if decimal == ",":

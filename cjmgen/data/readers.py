@@ -100,19 +100,35 @@ def _read_csv(path: Path, source: Source, locator: Locator, table: str) -> pl.Da
                    truncate_ragged_lines=False)
     if source.encoding.lower().replace("_", "-") in {"utf-8", "utf8"}:
         try:
-            return pl.read_csv(path, **options)
+            frame = pl.read_csv(path, **options)
         except pl.exceptions.ComputeError as exc:
-            if "invalid utf-8" not in str(exc).lower():
+            if "utf-8" not in str(exc).lower():
                 raise
+        else:
+            _check_decoded(frame, path, source, table, locator)
+            return frame
     data = path.read_bytes()
     try:
         text = data.decode(source.encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        message = (f"{path}:{line}: cannot decode the file as {source.encoding} "
-                   f"(byte 0x{data[exc.start]:02x}); set sources.{table}.encoding, e.g. cp1251 or latin-1")
+        message = (f"{path}:{line}: the file is not {source.encoding} text (byte 0x{data[exc.start]:02x}); "
+                   f"set sources.{table}.encoding, e.g. cp1251 or latin-1")
         raise UserError(locator.problem(("sources", table, "encoding"), message)) from None
     return pl.read_csv(io.BytesIO(text.lstrip("\ufeff").encode("utf-8")), **options)
+
+
+def _check_decoded(frame: pl.DataFrame, path: Path, source: Source, table: str, locator: Locator) -> None:
+    """polars replaces bytes that are not UTF-8 with U+FFFD: find the first such cell and say where."""
+    bad = "\ufffd"
+    where = ("sources", table, "encoding")
+    hint = f"set sources.{table}.encoding, e.g. cp1251 or latin-1"
+    if any(bad in column for column in frame.columns):
+        raise UserError(locator.problem(where, f"{path}:1: the header is not {source.encoding} text; {hint}"))
+    hits = frame.with_row_index("__i").filter(pl.any_horizontal(pl.exclude("__i").str.contains(bad, literal=True)))
+    if hits.height:
+        line = hits["__i"][0] + 2
+        raise UserError(locator.problem(where, f"{path}:{line}: the file is not {source.encoding} text; {hint}"))
 
 
 def _mapping(table: str, source: Source, file_columns: list[str], locator: Locator) -> dict[str, str]:
@@ -223,10 +239,10 @@ def _bad_rows(frame: pl.DataFrame, mask: pl.Series, reason: str) -> pl.DataFrame
 
 def _collect_bad(frame: pl.DataFrame, bad: list[pl.DataFrame]) -> pl.DataFrame:
     """One row per quarantined file row (its first reason), with the raw values for the client to fix."""
-    if not bad:
-        return pl.DataFrame(schema={ROW_KEY: frame.schema[ROW_KEY], "reason": pl.String})
-    reasons = pl.concat(bad).unique(ROW_KEY, keep="first", maintain_order=True)
     raw = frame.with_columns(pl.exclude(ROW_KEY).cast(pl.String))
+    if not bad:
+        return raw.clear().select(ROW_KEY, pl.lit(None, pl.String).alias("reason"), pl.exclude(ROW_KEY))
+    reasons = pl.concat(bad).unique(ROW_KEY, keep="first", maintain_order=True)
     return reasons.join(raw, on=ROW_KEY).sort(ROW_KEY)
 
 

@@ -184,7 +184,7 @@ class Maturity(_Strict):
                                 description="Range of the scores, default 0–5.")
     dimensions: list[Dimension] = Field(min_length=3, description="Dimensions in radar order (clockwise from the top).")
     benchmark_name: str | None = Field(None, description="Legend name of the benchmark polygon, e.g. 'Market leader'.")
-    note: str | None = Field(None, description="Markdown shown under the radar: method, sources, date of assessment.")
+    note: str | None = Field(None, description="Text shown under the radar: method, sources, date of assessment.")
 
 
 Cell = Annotated[str, BeforeValidator(_text)]
@@ -197,7 +197,7 @@ class Matrix(_Strict):
     title: str = Field(description="Table title shown above it.")
     columns: list[str] = Field(min_length=1, description="Column headers.")
     rows: list[list[Cell]] = Field(default_factory=list, description="Rows of cells, one cell per column.")
-    note: str | None = Field(None, description="Markdown shown under the table.")
+    note: str | None = Field(None, description="Text shown under the table.")
 
 
 # --- cross-reference checks ---------------------------------------------------------------

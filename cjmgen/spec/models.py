@@ -65,7 +65,7 @@ class Source(Strict):
     separator: str = Field(",", min_length=1, max_length=1, description="CSV field separator, e.g. ',' ';' or '\\t'.")
     decimal: Literal[".", ","] = Field(".", description="Decimal mark of numbers in the file: '.' or ','.")
     thousands: Literal[" ", ",", ".", "'"] | None = Field(
-        None, description="Thousands separator to strip from numbers, if the file uses one. Non-breaking spaces are always stripped.")
+        None, description="Thousands separator to strip from numbers (',' or '.'); spaces inside numbers are always ignored.")
     date_format: str | None = Field(
         None, description="strftime format of dates, e.g. '%d.%m.%Y %H:%M'. Default: detected from the data and reported.")
     sheet: str | int | None = Field(None, description="Excel sheet name or 0-based index (xlsx only). Default: the first sheet.")
