@@ -23,7 +23,7 @@ Model overview
 * Acquisition grows mildly over the period with a Q4 boost.
 * Each customer continues after order ``n`` with probability ``1 - churn(n)``,
   ``churn`` falling with ``n`` (loyalty build-up) and scaled by a per-customer
-  latent multiplier; loyal customers also have shorter gaps (mean 22-60 days).
+  latent multiplier; loyal customers also have shorter gaps (mean 22-55 days).
 * Lines per receipt ``1 + min(7, Poisson(lambda))`` with ``lambda`` growing with
   the order number (average check grows with loyalty).
 * ~20% of receipts are anonymous (no card), ~2% of receipts are followed within
@@ -524,7 +524,8 @@ def generate(rows: int = 60_000, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
     ages = np.arange(18, 81)
     age_w = (ages - 16.5) ** 2.2 * np.exp(-(ages - 16.5) / 9.0)
     age = ages[_sample(rng, _cdf(age_w), k)]
-    year_end = ((_END_YEAR - age + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64) - 1
+    next_year = (_END_YEAR - age + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+    year_end = next_year.astype(np.int64) - 1  # 31 Dec of (2023 - age): exact age on 2023-12-31
     birth = year_end - rng.integers(0, 365, k)
     region = np.where(rng.random(k) < 0.9, _STORE_REGION[home], rng.integers(0, len(REGIONS), k))
     to_oblast = (region == REGIONS.index("Москва")) & (rng.random(k) < 0.15)
@@ -553,7 +554,8 @@ def generate(rows: int = 60_000, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
     def add(name: str, series: pl.Series) -> None:
         cols.append(series.alias(name))
 
-    add("customer_id", pl.concat([card_str, pl.Series([None], dtype=pl.String)]).gather(pl.Series(a_cust.astype(np.uint32))).gather(rid_s))
+    cards_or_null = pl.concat([card_str, pl.Series([None], dtype=pl.String)])  # index k -> null
+    add("customer_id", cards_or_null.gather(pl.Series(a_cust.astype(np.uint32))).gather(rid_s))
     add("order_id", ("R" + pl.Series(order_num).cast(pl.String).str.zfill(9)).gather(rid_s))
     add("date", pl.Series(stamp * _US_PER_MIN).cast(pl.Datetime("us")).gather(rid_s))
     add("amount", pl.Series(amount))
@@ -569,7 +571,8 @@ def generate(rows: int = 60_000, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
     add("channel", pl.Series(["offline", "online"]).gather(a_online.astype(np.uint32)).gather(rid_s))
     add("cost", pl.Series(cost))
     del cost
-    add("product_group", pl.Series(["main", "add-on"]).gather(pl.Series(cat_data["group"].astype(np.uint32)).gather(sku_s)))
+    group_idx = pl.Series(cat_data["group"].astype(np.uint32)).gather(sku_s)
+    add("product_group", pl.Series(["main", "add-on"]).gather(group_idx))
     lines = pl.DataFrame(cols)
     return lines, customers
 
@@ -640,12 +643,14 @@ def _write_receipts_csv(lines: pl.DataFrame, path: Path, seed: int, chunk_rows: 
             a, b = np.searchsorted(date_idx, [start, stop])
             if b > a:
                 local = date_idx[a:b] - start
-                bad = [_dirty_date(d, kd) for d, kd in zip(chunk["date"].gather(local).to_list(), date_kind[a:b])]
+                good = chunk["date"].gather(local).to_list()
+                bad = [_dirty_date(d, kd) for d, kd in zip(good, date_kind[a:b])]
                 chunk = chunk.with_columns(chunk["date"].scatter(local, pl.Series(bad, dtype=pl.String)))
             a, b = np.searchsorted(amt_idx, [start, stop])
             if b > a:
                 local = amt_idx[a:b] - start
-                bad = [_dirty_amount(v, ka) for v, ka in zip(chunk["amount"].gather(local).to_list(), amt_kind[a:b])]
+                good = chunk["amount"].gather(local).to_list()
+                bad = [_dirty_amount(v, ka) for v, ka in zip(good, amt_kind[a:b])]
                 chunk = chunk.with_columns(chunk["amount"].scatter(local, pl.Series(bad, dtype=pl.String)))
             _write_cp1251_csv(chunk.rename(_RECEIPTS_RU), fh, header=start == 0)
 

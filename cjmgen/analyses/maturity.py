@@ -99,7 +99,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     fill = [row for row in lines if row["k"] == 0]
     layers.insert(3, alt.Chart(alt.Data(values=fill)).mark_line(interpolate="linear-closed", fill="#1f4e79", fillOpacity=0.12,
                                                                strokeOpacity=0).encode(x=x, y=y, order="i:Q"))
-    return {"maturity_radar": alt.layer(*layers).properties(width=430, height=430)}
+    return {"maturity_radar": alt.layer(*layers).properties(width=430, height=430).configure_view(stroke=None)}
 
 
 def _ring_steps(low: float, high: float) -> list[float]:

@@ -98,7 +98,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     from cjmgen.analyses import qfd_charts as qc
 
     t = _translator(ctx.locale)
-    out = {"qfd_heatmap": qc.heatmap(result, ctx.spec.journey, t), "qfd_weights": qc.weights(result, t), "qfd_ranking": qc.ranking(result, t),
+    out = {"qfd_heatmap": qc.heatmap(result, ctx.spec.journey, t), "qfd_weights": qc.weights(result, t), "qfd_ranking": qc.ranking(result, ctx.spec.journey, t),
            "traffic_map": qc.traffic_map(result, ctx.spec.journey, t)}
     if result.facts["has_quality"]:
         out["importance_quality"] = qc.quadrant(result, ctx.spec.journey.quality_scale, t)
@@ -145,8 +145,9 @@ LABELS: dict[str, dict[str, str]] = {
         {"ru": "Самая весомая группа факторов — «{group}»: {weight} веса и {share} суммы баллов точек."},
     "The top touchpoints are {names}; together they carry {share} of the total score.":
         {"ru": "Наиболее важные точки контакта: {names}; вместе — {share} суммарного балла."},
-    "Stage {stage} carries the largest share of the score: {share}.":
+    "By stage, {stage} carries the largest share of the score: {share}.":
         {"ru": "Наибольшая доля балла приходится на этап «{stage}»: {share}."},
+    "Pale bars are planned touchpoints.": {"ru": "Бледные столбцы — планируемые точки контакта."},
     "The top {k} stay the top {k} in {share} of {n} resampled weight sets (bootstrap over respondents).":
         {"ru": "Топ-{k} остаётся тем же в {share} из {n} пересчётов весов (бутстреп по респондентам)."},
     "The top {k} stay the top {k} in {share} of {n} weight sets with each weight moved by up to ±{jitter}.":
@@ -160,8 +161,9 @@ LABELS: dict[str, dict[str, str]] = {
     "Key touchpoints (important, quality below the threshold) come first: {names}.":
         {"ru": "В первую очередь — ключевые точки (важные, качество ниже порога): {names}."},
     "Still to introduce: {names}.": {"ru": "Ещё предстоит внедрить: {names}."},
-    "High importance: score ≥ {i}; high quality: score ≥ {q}.": {"ru": "Высокая важность: балл ≥ {i}; высокое качество: оценка ≥ {q}."},
-    "median": {"ru": "медиана"}, "spec": {"ru": "задано"},
+    "High importance: score ≥ {i} ({i_rule}); high quality: score ≥ {q} ({q_rule}).":
+        {"ru": "Высокая важность: балл ≥ {i} ({i_rule}); высокое качество: оценка ≥ {q} ({q_rule})."},
+    "median of existing touchpoints": {"ru": "медиана существующих точек"}, "set in the spec": {"ru": "задано в спецификации"},
     "{n} audit rows name touchpoints the journey does not have and were ignored.":
         {"ru": "Строк аудита с неизвестными точками контакта: {n}; они не учтены."},
     "No touchpoint has a quality score yet: add `quality` to touchpoints or a touchpoint_audits source.":

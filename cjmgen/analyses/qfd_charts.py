@@ -68,140 +68,151 @@ def map_order(status: pl.DataFrame, journey: Journey) -> list[dict]:
     return [rows[tp.id] for _, tp in ordered]
 
 
-def heatmap(result: Result, journey: Journey, t: Translate) -> alt.LayerChart:
-    """Factors (rows, banded by group) × touchpoints (columns, banded by stage): cell = weight × strength; totals row."""
-    status = result.tables["touchpoint_status"]
-    names = labels_by_id(status)
-    scores = dict(result.tables["qfd_touchpoints"].select("touchpoint", "score").iter_rows())
-    ranks = dict(result.tables["qfd_touchpoints"].select("touchpoint", "rank").iter_rows())
-    weights = result.tables["qfd_weights"]
-    grouped = bool(result.facts["has_groups"])
-    # columns: touchpoints in map order, a gap between stages
-    col, stage_spans, stage_idx, last = {}, [], -1, None
+def _columns(status: pl.DataFrame, journey: Journey) -> tuple[dict[str, float], list[list]]:
+    """x of each touchpoint column (map order, a gap between stages) and each stage's [name, x from, x to]."""
+    col: dict[str, float] = {}
+    spans: list[list] = []
+    last = None
     for row in map_order(status, journey):
         if row["stage"] != last:
-            stage_idx, last = stage_idx + 1, row["stage"]
-            stage_spans.append([row["stage_name"], None, None])
-        x = len(col) + 0.35 * stage_idx
+            last = row["stage"]
+            spans.append([row["stage_name"], len(col) + 0.35 * len(spans), 0.0])
+        x = len(col) + 0.35 * (len(spans) - 1)
         col[row["touchpoint"]] = x
-        span = stage_spans[-1]
-        span[1] = x if span[1] is None else span[1]
-        span[2] = x + 1
-    n_cols = max(col.values(), default=0) + 1
-    cell_px = max(18.0, min(34.0, (MAX_WIDTH - 230) / max(n_cols, 1)))
-    name_px, weight_px = 180.0, 34.0
-    left = -(name_px + weight_px) / cell_px
-    # rows: group header (if grouped), then its factors in spec order
-    order = {g: i for i, g in enumerate(dict.fromkeys(weights["group"].to_list()))}
-    factors = sorted(weights.iter_rows(named=True), key=lambda r: (order[r["group"]], weights["factor"].to_list().index(r["factor"])))
-    row_y, group_rows, y, current = {}, [], 0.0, None
+        spans[-1][2] = x + 1
+    return col, spans
+
+
+def _rows(weights: pl.DataFrame, grouped: bool, t: Translate) -> tuple[list[dict], dict[str, float], list[dict], float]:
+    """Factors grouped (groups in order of first appearance), their y, group heading rows, and the next free y."""
+    groups = list(dict.fromkeys(weights["group"].to_list()))
+    factors = sorted(weights.with_row_index("i").iter_rows(named=True), key=lambda r: (groups.index(r["group"]), r["i"]))
+    row_y: dict[str, float] = {}
+    headings: list[dict] = []
+    y = 0.0
     for f in factors:
-        if grouped and f["group"] != current:
-            current = f["group"]
-            if y:
-                y += 0.3
-            group_rows.append({"y": y + 0.5, "text": f["group"] if f["group"] != NO_GROUP else t("Other factors")})
+        if grouped and (not headings or headings[-1]["group"] != f["group"]):
+            y += 0.3 if y else 0.0
+            headings.append({"group": f["group"], "y": y + 0.5, "text": f["group"] if f["group"] != NO_GROUP else t("Other factors")})
             y += 1
         row_y[f["factor"]] = y
         y += 1
-    total_y = y + 0.3
-    rank_y = total_y + 1
-    bottom = rank_y + 1
-    ch = 17.0
-    tp_px = 120.0
-    stage_lines = 2
-    top = -(tp_px + 8 + stage_lines * 11 + 6) / ch
-    scales = _axes((left, n_cols), (top, bottom))
+    return factors, row_y, headings, y
 
-    matrix = result.tables["qfd_matrix"]
-    max_score = max(float(matrix["score"].max() or 0), 1e-9)
-    cells = [{"x": col[r["touchpoint"]], "x2": col[r["touchpoint"]] + 0.92, "y": row_y[r["factor"]],
-              "y2": row_y[r["factor"]] + 0.88, "xc": col[r["touchpoint"]] + 0.46, "yc": row_y[r["factor"]] + 0.46,
-              "score": r["score"], "strength": r["strength"], "dark": r["score"] > 0.55 * max_score}
-             for r in matrix.iter_rows(named=True)]
-    fill = alt.condition("datum.strength == 0", alt.value("#f1f3f5"),
-                         alt.Color("score:Q", scale=alt.Scale(scheme="blues", domain=[0, max_score]), legend=None))
-    font = 8.5 if cell_px >= 24 else 7.5
-    layers = [
-        _layer(cells, alt.Chart().mark_rect(), scales, x="x", x2="x2", y="y", y2="y2", color=fill),
-        _layer([c for c in cells if c["strength"] > 0], alt.Chart().mark_text(fontSize=font), scales, x="xc", y="yc",
-               text=alt.Text("score:Q", format=".2f"),
-               color=alt.condition("datum.dark", alt.value("white"), alt.value("#1b1b1b"))),
-    ]
-    totals = [{"x": col[k], "x2": col[k] + 0.92, "xc": col[k] + 0.46, "y": total_y, "y2": total_y + 0.88,
-               "yc": total_y + 0.46, "yr": rank_y + 0.46, "score": scores[k], "rank": ranks[k]} for k in col]
+
+def heatmap(result: Result, journey: Journey, t: Translate) -> alt.LayerChart:
+    """Factors (rows, banded by group) × touchpoints (columns, banded by stage): cell = weight × strength; totals row."""
+    names = labels_by_id(result.tables["touchpoint_status"])
+    col, spans = _columns(result.tables["touchpoint_status"], journey)
+    factors, row_y, headings, y = _rows(result.tables["qfd_weights"], bool(result.facts["has_groups"]), t)
+    label_px = min(max([len(f["name"]) * 9 * CHAR_PX for f in factors] + [len(t("Touchpoint score")) * 9 * CHAR_PX]), 170.0)
+    weight_px, tp_px, ch = 34.0, 150.0, 17.0
+    n_cols = max(col.values(), default=0) + 1
+    cell_px = max(18.0, min(34.0, (MAX_WIDTH - label_px - weight_px - 8) / n_cols))
+    left = -(label_px + weight_px + 8) / cell_px
+    total_y, top = y + 0.3, -(tp_px + 42) / ch
+    scales = _axes((left, n_cols), (top, total_y + 2))
+    font = min(8.5, cell_px * 0.36)
+    layers = _cell_layers(result, col, row_y, scales, font)
+    layers += _total_layers(result, col, total_y, scales, font)
+    side = [{"x": -(weight_px + 4) / cell_px, "xw": -0.15, "y": row_y[f["factor"]] + 0.46, "text": f["name"], "w": f["weight"]}
+            for f in factors]
+    side += [{"x": -(weight_px + 4) / cell_px, "y": total_y + 0.46 + k, "text": t(label), "w": None}
+             for k, label in enumerate(("Touchpoint score", "Rank"))]
     layers += [
-        _layer(totals, alt.Chart().mark_rect(color="#dde3ea"), scales, x="x", x2="x2", y="y", y2="y2"),
-        _layer(totals, alt.Chart().mark_text(fontSize=font, fontWeight="bold"), scales, x="xc", y="yc",
-               text=alt.Text("score:Q", format=".2f")),
-        _layer(totals, alt.Chart().mark_text(fontSize=font, color="#555"), scales, x="xc", y="yr", text="rank:Q"),
-    ]
-    label_x = -(weight_px + 4) / cell_px
-    side = [{"x": label_x, "xw": -0.15, "y": row_y[f["factor"]] + 0.46, "text": f["name"], "w": f["weight"]} for f in factors]
-    side += [{"x": label_x, "y": total_y + 0.46, "text": t("Touchpoint score"), "w": None},
-             {"x": label_x, "y": rank_y + 0.46, "text": t("Rank"), "w": None}]
-    layers += [
-        _layer(side, alt.Chart().mark_text(align="right", fontSize=9, limit=name_px - 8), scales, x="x", y="y", text="text:N"),
+        _layer(side, alt.Chart().mark_text(align="right", fontSize=9, limit=label_px), scales, x="x", y="y", text="text:N"),
         _layer([s for s in side if s["w"] is not None], alt.Chart().mark_text(align="right", fontSize=9, color="#444"),
                scales, x="xw", y="y", text=alt.Text("w:Q", format=".2f")),
+        _layer([{"x": -0.15, "y": -0.25, "text": t("Weight")}], alt.Chart().mark_text(align="right", baseline="bottom", fontSize=8,
+               color="#666"), scales, x="x", y="y", text="text:N"),
+        _layer([{"x": x + 0.46, "y": -0.2, "text": names[k]} for k, x in col.items()], alt.Chart().mark_text(
+            angle=270, align="left", baseline="middle", fontSize=9, limit=tp_px), scales, x="x", y="y", text="text:N"),
     ]
-    if group_rows:
-        layers.append(_layer([{**g, "x": left} for g in group_rows],
-                             alt.Chart().mark_text(align="left", fontSize=9, fontWeight="bold", color="#1f4e79",
-                                                   limit=name_px + weight_px), scales, x="x", y="y", text="text:N"))
-    heads = [{"x": col[k] + 0.46, "y": -0.2, "text": names[k]} for k in col]
-    layers.append(_layer(heads, alt.Chart().mark_text(angle=270, align="left", baseline="middle", fontSize=9, limit=tp_px),
-                         scales, x="x", y="y", text="text:N"))
-    stage_rows = [{"x": (a + b - 0.08) / 2, "x1": a, "x2": b - 0.08, "y": top + 0.1, "yr": top + (stage_lines * 11 + 4) / ch,
-                   "text": wrap(s, (b - a) * cell_px, 9, stage_lines)} for s, a, b in stage_spans]
-    layers += [
-        _layer(stage_rows, alt.Chart().mark_text(align="center", baseline="top", fontSize=9, fontWeight="bold",
-                                                  lineBreak="\n", color="#1f4e79"), scales, x="x", y="y", text="text:N"),
-        _layer(stage_rows, alt.Chart().mark_rule(color="#1f4e79", strokeWidth=1.5), scales, x="x1", x2="x2", y="yr"),
-    ]
-    return alt.layer(*layers).properties(width=(n_cols - left) * cell_px, height=(bottom - top) * ch).configure_view(stroke=None)
+    if headings:
+        layers.append(_layer([{**g, "x": left} for g in headings], alt.Chart().mark_text(
+            align="left", fontSize=9, fontWeight="bold", color="#1f4e79"), scales, x="x", y="y", text="text:N"))
+    layers += _stage_layers(spans, top, cell_px, ch, scales)
+    return (alt.layer(*layers).properties(width=(n_cols - left) * cell_px, height=(total_y + 2 - top) * ch)
+            .configure_view(stroke=None))
+
+
+def _cell_layers(result: Result, col: dict[str, float], row_y: dict[str, float], scales: dict, font: float) -> list:
+    """Matrix cells coloured by score (none = light grey) with their value where the link is not 0."""
+    matrix = result.tables["qfd_matrix"]
+    top = max(float(matrix["score"].max() or 0), 1e-9)
+    cells = [{"x": col[r["touchpoint"]], "x2": col[r["touchpoint"]] + 0.92, "y": row_y[r["factor"]],
+              "y2": row_y[r["factor"]] + 0.88, "xc": col[r["touchpoint"]] + 0.46, "yc": row_y[r["factor"]] + 0.46,
+              "score": r["score"], "strength": r["strength"], "dark": r["score"] > 0.55 * top}
+             for r in matrix.iter_rows(named=True)]
+    fill = alt.condition("datum.strength == 0", alt.value("#f1f3f5"),
+                         alt.Color("score:Q", scale=alt.Scale(scheme="blues", domain=[0, top]), legend=None))
+    return [_layer(cells, alt.Chart().mark_rect(), scales, x="x", x2="x2", y="y", y2="y2", color=fill),
+            _layer([c for c in cells if c["strength"] > 0], alt.Chart().mark_text(fontSize=font), scales, x="xc", y="yc",
+                   text=alt.Text("score:Q", format=".2f"),
+                   color=alt.condition("datum.dark", alt.value("white"), alt.value("#1b1b1b")))]
+
+
+def _total_layers(result: Result, col: dict[str, float], y: float, scales: dict, font: float) -> list:
+    """The totals row (touchpoint scores) on a grey band and the rank under it."""
+    totals = [{"x": col[r["touchpoint"]], "x2": col[r["touchpoint"]] + 0.92, "xc": col[r["touchpoint"]] + 0.46, "y": y,
+               "y2": y + 0.88, "yc": y + 0.46, "yr": y + 1.46, "score": r["score"], "rank": r["rank"]}
+              for r in result.tables["qfd_touchpoints"].iter_rows(named=True)]
+    return [_layer(totals, alt.Chart().mark_rect(color="#dde3ea"), scales, x="x", x2="x2", y="y", y2="y2"),
+            _layer(totals, alt.Chart().mark_text(fontSize=font, fontWeight="bold"), scales, x="xc", y="yc",
+                   text=alt.Text("score:Q", format=".2f")),
+            _layer(totals, alt.Chart().mark_text(fontSize=font, color="#555"), scales, x="xc", y="yr", text="rank:Q")]
+
+
+def _stage_layers(spans: list[list], top: float, cell_px: float, ch: float, scales: dict) -> list:
+    """Stage names over their columns (wrapped to two lines) with a rule under each."""
+    rows = [{"x": (a + b - 0.08) / 2, "x1": a, "x2": b - 0.08, "y": top + 0.1, "yr": top + 26 / ch,
+             "text": wrap(name, (b - a) * cell_px, 9, 2)} for name, a, b in spans]
+    return [_layer(rows, alt.Chart().mark_text(align="center", baseline="top", fontSize=9, fontWeight="bold", lineBreak="\n",
+                                               color="#1f4e79"), scales, x="x", y="y", text="text:N"),
+            _layer(rows, alt.Chart().mark_rule(color="#1f4e79", strokeWidth=1.5), scales, x="x1", x2="x2", y="yr")]
 
 
 def weights(result: Result, t: Translate) -> alt.LayerChart:
-    """Factor weights as bars coloured by group, with confidence intervals when derived from a survey."""
-    table = result.tables["qfd_weights"].with_columns(pl.int_range(pl.len()).alias("order"))
-    rows = table.to_dicts()
-    y = alt.Y("name:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelLimit=220))
-    grouped = result.facts["has_groups"]
-    colour = (alt.Color("group:N", sort=list(dict.fromkeys(table["group"].to_list())), title=t("Group"),
-                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=200))
-              if grouped else alt.value("#1f4e79"))
-    bars = alt.Chart(alt.Data(values=rows)).mark_bar(height={"band": 0.7}).encode(
+    """Factor weights as bars coloured by group (groups kept together), with confidence intervals from a survey."""
+    table = result.tables["qfd_weights"]
+    groups = list(dict.fromkeys(table["group"].to_list()))
+    rows = sorted(table.to_dicts(), key=lambda r: groups.index(r["group"]))
+    # explicit sort lists: layers read separate inline data, so Vega-Lite cannot sort their union by a field
+    y = alt.Y("name:N", sort=[r["name"] for r in rows], title=None, axis=alt.Axis(labelLimit=220))
+    colour = (alt.Color("group:N", sort=groups, scale=alt.Scale(domain=groups), title=t("Group"),
+                        legend=alt.Legend(orient="bottom", columns=4, labelLimit=200))
+              if result.facts["has_groups"] else alt.value("#1f4e79"))
+    data = alt.Data(values=rows)
+    bars = alt.Chart(data).mark_bar(height={"band": 0.7}).encode(
         y=y, x=alt.X("weight:Q", title=t("Weight of factor"), axis=alt.Axis(format=".0%")), color=colour)
-    text = alt.Chart(alt.Data(values=rows)).mark_text(align="left", dx=4, fontSize=9).encode(
-        y=y, x="weight:Q", text=alt.Text("weight:Q", format=".1%"))
+    text = alt.Chart(data).mark_text(align="left", dx=4, fontSize=9).encode(y=y, x="weight:Q", text=alt.Text("weight:Q", format=".1%"))
     layers = [bars]
     if "weight_low" in table.columns:
-        layers.append(alt.Chart(alt.Data(values=rows)).mark_rule(color="#333").encode(y=y, x="weight_low:Q", x2="weight_high:Q"))
+        layers.append(alt.Chart(data).mark_rule(color="#333").encode(y=y, x="weight_low:Q", x2="weight_high:Q"))
         text = text.encode(x="weight_high:Q")
     layers.append(text)
-    return alt.layer(*layers).properties(width=420, height={"step": 20})
+    return alt.layer(*layers).properties(width=440, height={"step": 19}).configure_view(stroke=None)
 
 
-def ranking(result: Result, t: Translate) -> alt.LayerChart:
-    """Touchpoints ranked by QFD score, coloured by journey stage."""
-    status = result.tables["touchpoint_status"]
-    names = labels_by_id(status)
-    rows = [{**r, "label": names[r["touchpoint"]]} for r in result.tables["qfd_touchpoints"].iter_rows(named=True)]
-    stages = list(dict.fromkeys(status["stage_name"].to_list()))
-    y = alt.Y("label:N", sort=alt.EncodingSortField("rank"), title=None, axis=alt.Axis(labelLimit=200))
-    bars = alt.Chart(alt.Data(values=rows)).mark_bar(height={"band": 0.72}).encode(
+def ranking(result: Result, journey: Journey, t: Translate) -> alt.LayerChart:
+    """Touchpoints ranked by QFD score, coloured by journey stage; planned touchpoints pale."""
+    names = labels_by_id(result.tables["touchpoint_status"])
+    rows = [{**r, "label": names[r["touchpoint"]]} for r in result.tables["qfd_touchpoints"].sort("rank").iter_rows(named=True)]
+    stages = [s.name for s in journey.stages]
+    y = alt.Y("label:N", sort=[r["label"] for r in rows], title=None, axis=alt.Axis(labelLimit=220))
+    data = alt.Data(values=rows)
+    bars = alt.Chart(data).mark_bar(height={"band": 0.72}).encode(
         y=y, x=alt.X("score:Q", title=t("Touchpoint score")),
-        color=alt.Color("stage_name:N", sort=stages, title=t("Stage"),
+        color=alt.Color("stage_name:N", sort=stages, scale=alt.Scale(domain=stages), title=t("Stage"),
                         legend=alt.Legend(orient="bottom", columns=3, labelLimit=200)),
-        opacity=alt.condition("datum.status == 'planned'", alt.value(0.45), alt.value(1.0)))
-    text = alt.Chart(alt.Data(values=rows)).mark_text(align="left", dx=4, fontSize=9).encode(
-        y=y, x="score:Q", text=alt.Text("score:Q", format=".2f"))
-    return alt.layer(bars, text).properties(width=430, height={"step": 17})
+        opacity=alt.condition("datum.status == 'planned'", alt.value(0.4), alt.value(1.0)))
+    text = alt.Chart(data).mark_text(align="left", dx=4, fontSize=9).encode(y=y, x="score:Q", text=alt.Text("score:Q", format=".2f"))
+    return alt.layer(bars, text).properties(width=430, height={"step": 17}).configure_view(stroke=None)
 
 
-def _status_colour(t: Translate) -> alt.Color:
-    return alt.Color("state_label:N", title=None, scale=alt.Scale(domain=[t(STATUS_NAMES[s]) for s in STATUSES], range=list(STATUS_COLOURS.values())),
+def _status_colour(t: Translate, codes: tuple[str, ...] = STATUSES) -> alt.Color:
+    return alt.Color("state_label:N", title=None, scale=alt.Scale(domain=[t(STATUS_NAMES[s]) for s in codes],
+                                                                  range=[STATUS_COLOURS[s] for s in codes]),
                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=240, symbolType="square"))
 
 
@@ -226,8 +237,10 @@ def quadrant(result: Result, scale: QualityScale, t: Translate) -> alt.LayerChar
                                                               dx=5 if c["align"] == "left" else -5, dy=5 if c["importance"] else -5,
                                                               fontSize=9, fontStyle="italic", color="#999")
                      .encode(x=x, y=y, text="text:N") for c in corners]
-    points = alt.Chart(alt.Data(values=rows)).mark_point(filled=True, size=70, opacity=1).encode(x=x, y=y, color=_status_colour(t))
-    return alt.layer(*rules, *corner_layers, points, _label_layer(placed, x, y)).properties(width=width, height=height)
+    points = alt.Chart(alt.Data(values=rows)).mark_point(filled=True, size=70, opacity=1).encode(
+        x=x, y=y, color=_status_colour(t, ("works_effectively", "key_touchpoint", "needs_improvement")))
+    return (alt.layer(*rules, *corner_layers, points, _label_layer(placed, x, y)).properties(width=width, height=height)
+            .configure_view(stroke=None))
 
 
 def _label_layer(placed: list[dict], x: alt.X, y: alt.Y) -> alt.LayerChart:
@@ -242,11 +255,13 @@ def _label_layer(placed: list[dict], x: alt.X, y: alt.Y) -> alt.LayerChart:
 
 def _place_labels(rows: list[dict], xd: tuple[float, float], yd: tuple[float, float], width: float, height: float) -> list[dict]:
     """Greedy placement: the first of right / left / above / below where the label box overlaps no placed box."""
-    boxes: list[tuple[float, float, float, float]] = []
+    def pixel(r: dict) -> tuple[float, float]:
+        return ((r["quality"] - xd[0]) / (xd[1] - xd[0]) * width, height - (r["importance"] - yd[0]) / (yd[1] - yd[0]) * height)
+
+    boxes = [(px - 4, py - 4, px + 4, py + 4) for px, py in map(pixel, rows)]
     placed = []
     for r in sorted(rows, key=lambda r: -r["importance"]):
-        px = (r["quality"] - xd[0]) / (xd[1] - xd[0]) * width
-        py = height - (r["importance"] - yd[0]) / (yd[1] - yd[0]) * height
+        px, py = pixel(r)
         w = min(len(r["label"]) * 8.5 * 0.55, 130)
         options = [("left", 7, 0), ("right", -7, 0), ("left", 5, -10), ("left", 5, 10), ("right", -5, -10), ("right", -5, 10)]
         if px + 7 + w > width:

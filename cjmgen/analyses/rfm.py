@@ -173,7 +173,7 @@ def segment_table(customers: pl.DataFrame, years: float) -> pl.DataFrame:
         (pl.col("revenue") / pl.col("customers")).alias("ltv"),
     ).select(
         "segment", "name", "customers", "customers_share", "revenue", "revenue_share", "orders",
-        "orders_per_customer", "orders_per_customer_per_year", "avg_days_since_last", "avg_check", "ltv",
+        "orders_per_customer", "avg_days_since_last", "avg_check", "ltv", "orders_per_customer_per_year",
         *[e.meta.output_name() for e in extra],
     ).sort(["revenue", "segment"], descending=[True, False])
 

@@ -1,0 +1,5 @@
+"""`python -m cjmgen` runs the CLI."""
+
+from cjmgen.cli import main
+
+main()
