@@ -55,6 +55,13 @@ def schema() -> dict[str, Any]:
     return out
 
 
+def spec_reference() -> str:
+    """The spec reference (Markdown tables generated from the models' descriptions)."""
+    from cjmgen.spec.reference import reference_markdown
+
+    return reference_markdown(spec_model(tuple(analysis_params().items())))
+
+
 def enabled_analyses(spec: Any) -> list[str]:
     """Names of the analyses the spec configures, in registry order."""
     return [name for name, a in ANALYSES.items() if params_of(a, spec)]

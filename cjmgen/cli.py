@@ -100,11 +100,13 @@ def _progress(quiet: bool):
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the spec reference as Markdown tables instead.")] = False,
+) -> None:
     """Print the spec's JSON Schema (for editor completion): cjmgen schema > cjmgen.schema.json"""
     from cjmgen import api
 
-    typer.echo(json.dumps(api.schema(), indent=2, ensure_ascii=False))
+    typer.echo(api.spec_reference() if markdown else json.dumps(api.schema(), indent=2, ensure_ascii=False))
 
 
 @app.command()

@@ -64,7 +64,7 @@ class Source(Strict):
     encoding: str = Field("utf-8", description="Text encoding of a CSV: utf-8, utf-8-sig, cp1251, latin-1, …")
     separator: str = Field(",", min_length=1, max_length=1, description="CSV field separator, e.g. ',' ';' or '\\t'.")
     decimal: Literal[".", ","] = Field(".", description="Decimal mark of numbers in the file: '.' or ','.")
-    thousands: Literal[" ", ",", ".", "'"] | None = Field(
+    thousands: Literal[",", ".", "'"] | None = Field(
         None, description="Thousands separator to strip from numbers (',' or '.'); spaces inside numbers are always ignored.")
     date_format: str | None = Field(
         None, description="strftime format of dates, e.g. '%d.%m.%Y %H:%M'. Default: detected from the data and reported.")

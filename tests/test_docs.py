@@ -1,0 +1,41 @@
+"""The README documents every spec key (its reference section is generated) and every analysis; the registry is whole."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from cjmgen import api
+from cjmgen.analyses import ANALYSES
+from cjmgen.render.html import templates_root
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+START, END = "<!-- spec-reference:start -->", "<!-- spec-reference:end -->"
+
+
+def test_readme_spec_reference_is_current():
+    """Regenerate with CJMGEN_REGEN_README=1 pytest tests/test_docs.py"""
+    text = README.read_text(encoding="utf-8")
+    before, rest = text.split(START)
+    _, after = rest.split(END)
+    fresh = f"{before}{START}\n{api.spec_reference()}{END}{after}"
+    if os.environ.get("CJMGEN_REGEN_README"):
+        README.write_text(fresh, encoding="utf-8")
+    assert text == fresh
+
+
+def test_every_spec_field_has_a_description():
+    missing = re.findall(r"^\| `(\w+)` \|[^|]*\|[^|]*\|\s*\|$", api.spec_reference(), flags=re.M)
+    assert missing == []
+
+
+def test_registry_is_whole():
+    readme = README.read_text(encoding="utf-8")
+    for name, analysis in ANALYSES.items():
+        assert (templates_root() / f"_{name}.html").is_file(), name
+        assert set(analysis.title) >= {"en", "ru"}, name
+        key = f"`analyses.{name}`" if analysis.spec_block is None else f"`{analysis.spec_block}`"
+        assert key in readme, f"README does not describe {key}"
+        assert callable(analysis.compute) and callable(analysis.charts) and callable(analysis.methodology)
