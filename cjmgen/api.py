@@ -115,6 +115,7 @@ def build(spec_path: Path, out: Path | None = None, *, progress: Progress | None
         _check_needs(loaded, sources)
     with clock.stage("facts"):
         facts = build_facts({t: s.frame for t, s in sources.items()}, loaded.spec.project.as_of) if sources else None
+    _check_customers(loaded, facts)
     ctx = Context(loaded.spec, facts)
     results: dict[str, Result] = {}
     for name in enabled_analyses(loaded.spec):
@@ -193,6 +194,17 @@ def _check_needs(loaded: LoadedSpec, sources: dict[str, SourceData]) -> None:
                                f"{loaded.spec.sources[table].path} has none"))
     if problems:
         raise UserError(problems)
+
+
+def _check_customers(loaded: LoadedSpec, facts: Facts | None) -> None:
+    """Customer analyses need at least one identified customer with an order up to as_of."""
+    if facts is None or facts.sales is None or facts.sales.customers.height:
+        return
+    needing = [n for n in enabled_analyses(loaded.spec) if "customer_id" in ANALYSES[n].needs.get("transactions", ())]
+    if needing:
+        raise UserError([loaded.locator.problem(
+            ("analyses", n), f"{n}: no identified customer has an order on or before {facts.sales.as_of}; "
+                             f"check sources.transactions.columns.customer_id and project.as_of") for n in needing])
 
 
 def _write_tables(staging: Staging, loaded: LoadedSpec, sources: dict[str, SourceData], results: dict[str, Result]) -> None:

@@ -11,6 +11,15 @@ DIMENSIONS = ("store", "channel", "manager")
 """Order-level dimensions kept on each order (the value of its first line) for breakdowns."""
 
 _FEMALE = ("f", "w", "ж")
+
+MONEY_DECIMALS = 6
+"""Money sums are rounded here. Amounts carry at most a few decimals, so this is exact, and it makes every
+sum independent of the order polars' threads add partial sums in: same data, identical tables."""
+
+
+def money_sum(column: str) -> pl.Expr:
+    """Sum of a money column, rounded to MONEY_DECIMALS (see there)."""
+    return pl.col(column).sum().round(MONEY_DECIMALS)
 _MALE = ("m", "м")
 
 
@@ -23,7 +32,7 @@ class Sales:
     lines: pl.DataFrame
     """Canonical lines with `day` (Date) and a filled `order_id`, dated on or before as_of."""
     orders: pl.DataFrame
-    """One row per order id: customer_id, day, revenue, lines, is_order (False: return-only), dimensions."""
+    """One row per order id: customer_id, day, placed_at, revenue, lines, is_order (False: return-only), dimensions."""
     customers: pl.DataFrame
     """One row per identified customer with ≥1 order: first_day, last_day, orders, revenue, margin, attributes."""
     excluded_after_as_of: int
@@ -73,21 +82,23 @@ def _with_order_ids(lines: pl.DataFrame) -> pl.DataFrame:
 
 def orders_of(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per order id. An order whose lines are all negative is a return, not an order (is_order False)."""
-    dims = [pl.col(d).drop_nulls().first().alias(d) for d in DIMENSIONS if d in lines.columns]
+    # Lines of one order share customer, store, channel and manager; max() ignores nulls and is deterministic.
+    dims = [pl.col(d).max().alias(d) for d in DIMENSIONS if d in lines.columns]
     extra = [pl.col("quantity").sum().alias("items")] if "quantity" in lines.columns else []
-    extra += [pl.col("cost").sum().alias("cost")] if "cost" in lines.columns else []
+    extra += [money_sum("cost").alias("cost")] if "cost" in lines.columns else []
     return (
         lines.group_by("order_id")
         .agg(
-            pl.col("customer_id").drop_nulls().first().alias("customer_id"),
+            pl.col("customer_id").max().alias("customer_id"),
             pl.col("day").min().alias("day"),
-            pl.col("amount").sum().alias("revenue"),
+            pl.col("date").min().alias("placed_at"),
+            money_sum("amount").alias("revenue"),
             pl.len().alias("lines"),
             (pl.col("amount") >= 0).any().alias("is_order"),
             *extra,
             *dims,
         )
-        .sort(["day", "order_id"])
+        .sort("order_id")  # a total order, so every later float sum adds in the same order: identical outputs
     )
 
 
@@ -96,7 +107,7 @@ def customers_of(orders: pl.DataFrame, lines: pl.DataFrame, customers: pl.DataFr
     known = orders.filter(pl.col("customer_id").is_not_null())
     margin = [(pl.col("revenue") - pl.col("cost").fill_null(0)).sum().alias("margin")] if "cost" in orders.columns else []
     totals = known.group_by("customer_id").agg(
-        pl.col("revenue").sum().alias("revenue"),
+        money_sum("revenue").alias("revenue"),
         *margin,
     )
     real = known.filter(pl.col("is_order")).group_by("customer_id").agg(
@@ -107,7 +118,7 @@ def customers_of(orders: pl.DataFrame, lines: pl.DataFrame, customers: pl.DataFr
     people = real.join(totals, on="customer_id", how="left").sort("customer_id")
     if customers is None:
         return people
-    return people.join(attributes(customers, as_of), on="customer_id", how="left")
+    return people.join(attributes(customers, as_of), on="customer_id", how="left", maintain_order="left")
 
 
 def attributes(customers: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -120,7 +131,8 @@ def attributes(customers: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     if "birth_date" in frame.columns:
         born = pl.col("birth_date").dt.date()
         years = pl.lit(as_of.year) - born.dt.year()
-        before_birthday = (born.dt.month() * 100 + born.dt.day()) > (as_of.month * 100 + as_of.day)
+        month_day = born.dt.month().cast(pl.Int32) * 100 + born.dt.day().cast(pl.Int32)  # Int8 would overflow
+        before_birthday = month_day > (as_of.month * 100 + as_of.day)
         age = (years - before_birthday.cast(pl.Int32)).cast(pl.Float64)
         frame = frame.with_columns((pl.coalesce(pl.col("age"), age) if "age" in frame.columns else age).alias("age"))
     return frame.drop([c for c in ("birth_date",) if c in frame.columns])

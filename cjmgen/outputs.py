@@ -66,8 +66,13 @@ class Staging:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+WORKBOOK_MAX_ROWS = 50_000
+"""Larger tables (per-customer lists) are CSV only: Excel is the wrong tool for them and writing them is slow."""
+
+
 def write_workbook(target: Path, tables: dict[str, pl.DataFrame]) -> None:
-    """Every table as one sheet of an XLSX workbook (sheet names cut to Excel's 31 characters)."""
+    """Every report-sized table as one sheet of an XLSX workbook (sheet names cut to Excel's 31 characters)."""
+    tables = {name: frame for name, frame in tables.items() if frame.height <= WORKBOOK_MAX_ROWS}
     import xlsxwriter
 
     with xlsxwriter.Workbook(target) as workbook:
@@ -77,4 +82,4 @@ def write_workbook(target: Path, tables: dict[str, pl.DataFrame]) -> None:
             while sheet in used:
                 sheet = sheet[:28] + f"~{len(used)}"
             used.add(sheet)
-            frame.write_excel(workbook, worksheet=sheet, autofit=True, float_precision=4)
+            frame.write_excel(workbook, worksheet=sheet, autofit=frame.height <= 2_000, float_precision=4)

@@ -9,6 +9,7 @@ import polars as pl
 from pydantic import Field
 
 from cjmgen.analyses.base import Context, Result
+from cjmgen.facts import money_sum
 from cjmgen.spec.common import Strict
 
 name = "cohorts"
@@ -52,14 +53,13 @@ def period_label(index: pl.Expr, period: str) -> pl.Expr:
 def compute(ctx: Context, params: Params) -> Result:
     """Retention and cumulative revenue per cohort customer for every observable (cohort, offset) cell."""
     sales = ctx.facts.sales
-    orders = sales.orders.filter(pl.col("customer_id").is_not_null())
-    cohort_of = first_periods(orders, params.period)
+    cohort_of = first_periods(sales.orders.filter(pl.col("customer_id").is_not_null()), params.period)
     last = pl.select(period_index(pl.lit(sales.as_of), params.period)).item()
-    table = retention_table(orders, cohort_of, last, params)
+    table = retention_table(sales, cohort_of, last, params)
     tables = {"cohort_retention": table}
     if params.breakdown:
-        groups = _groups(ctx, orders, params.breakdown)
-        tables[f"cohort_retention_by_{params.breakdown}"] = retention_by_group(orders, cohort_of, groups, last, params)
+        groups = _groups(ctx, sales.orders, params.breakdown)
+        tables[f"cohort_retention_by_{params.breakdown}"] = retention_by_group(sales, cohort_of, groups, last, params)
     return Result(name, tables, facts=_facts(table))
 
 
@@ -69,9 +69,9 @@ def first_periods(orders: pl.DataFrame, period: str) -> pl.DataFrame:
             .agg(period_index(pl.col("day").min(), period).alias("cohort_index")))
 
 
-def retention_table(orders: pl.DataFrame, cohort_of: pl.DataFrame, last: int, params: Params) -> pl.DataFrame:
+def retention_table(sales, cohort_of: pl.DataFrame, last: int, params: Params) -> pl.DataFrame:
     """Tidy cohort × period table; cells past as_of are absent, observable empty cells are zeros."""
-    activity = _activity(orders, cohort_of, params.period, ["cohort_index"])
+    activity = _activity(sales, cohort_of, params.period, ["cohort_index"])
     sizes = cohort_of.group_by("cohort_index").agg(pl.len().alias("cohort_size"))
     grid = _grid(sizes, last, params.max_periods)
     cells = (grid.join(activity, on=["cohort_index", "period"], how="left")
@@ -81,21 +81,20 @@ def retention_table(orders: pl.DataFrame, cohort_of: pl.DataFrame, last: int, pa
     return cells.with_columns(
         period_label(pl.col("cohort_index"), params.period).alias("cohort"),
         (pl.col("active_customers") / pl.col("cohort_size")).alias("retention"),
-        (pl.col("revenue").cum_sum().over("cohort_index") / pl.col("cohort_size")).alias("cumulative_revenue_per_customer"),
+        (pl.col("revenue").cum_sum().round(6).over("cohort_index") / pl.col("cohort_size")).alias("cumulative_revenue_per_customer"),
     ).select("cohort", "period", "cohort_size", "active_customers", "retention", "revenue", "orders",
              "cumulative_revenue_per_customer")
 
 
-def _activity(orders: pl.DataFrame, cohort_of: pl.DataFrame, period: str, keys: list[str]) -> pl.DataFrame:
-    """Active customers (≥1 real order), orders and revenue (returns included) per key × period offset."""
-    dated = orders.join(cohort_of, on="customer_id").with_columns(
-        (period_index(pl.col("day"), period) - pl.col("cohort_index")).alias("period"))
-    dated = dated.filter(pl.col("period") >= 0)
-    return dated.group_by([*keys, "period"]).agg(
-        pl.col("customer_id").filter(pl.col("is_order")).n_unique().alias("active_customers"),
-        pl.col("is_order").sum().alias("orders"),
-        pl.col("revenue").sum().alias("revenue"),
-    )
+def _activity(sales, cohort_of: pl.DataFrame, period: str, keys: list[str]) -> pl.DataFrame:
+    """Active customers (≥1 real order) and orders by order date; revenue (returns included) by line date."""
+    offset = (period_index(pl.col("day"), period) - pl.col("cohort_index")).alias("period")
+    real = sales.orders.filter(pl.col("is_order")).join(cohort_of, on="customer_id", maintain_order="left").with_columns(offset)
+    counts = real.group_by([*keys, "period"]).agg(
+        pl.col("customer_id").n_unique().alias("active_customers"), pl.len().alias("orders"))
+    lines = sales.lines.select("customer_id", "day", "amount").join(cohort_of, on="customer_id", maintain_order="left").with_columns(offset)
+    money = lines.filter(pl.col("period") >= 0).group_by([*keys, "period"]).agg(money_sum("amount").alias("revenue"))
+    return counts.join(money, on=[*keys, "period"], how="full", coalesce=True)
 
 
 def _grid(sizes: pl.DataFrame, last: int, max_periods: int | None) -> pl.DataFrame:
@@ -108,21 +107,21 @@ def _grid(sizes: pl.DataFrame, last: int, max_periods: int | None) -> pl.DataFra
 def _groups(ctx: Context, orders: pl.DataFrame, dimension: str) -> pl.DataFrame:
     """customer_id → group: an order dimension of the first order, or a customers column."""
     if dimension in orders.columns:
-        first = orders.filter(pl.col("is_order")).sort(["day", "order_id"])
+        first = orders.filter(pl.col("is_order")).sort(["placed_at", "order_id"])
         return first.group_by("customer_id").agg(pl.col(dimension).first().alias("group"))
     people = ctx.facts.sales.customers
     return people.select("customer_id", pl.col(dimension).alias("group"))
 
 
-def retention_by_group(orders, cohort_of, groups, last: int, params: Params) -> pl.DataFrame:
+def retention_by_group(sales, cohort_of, groups, last: int, params: Params) -> pl.DataFrame:
     """Retention and cumulative revenue per customer by group × offset, pooled over the cohorts observable there."""
     keyed = cohort_of.join(groups, on="customer_id", how="left").with_columns(pl.col("group").cast(pl.String).fill_null("—"))
     sizes = keyed.group_by("group", "cohort_index").agg(pl.len().alias("cohort_size"))
     grid = _grid(sizes, last, params.max_periods)
-    activity = _activity(orders, keyed.select("customer_id", "cohort_index", "group"), params.period, ["group", "cohort_index"])
+    activity = _activity(sales, keyed.select("customer_id", "cohort_index", "group"), params.period, ["group", "cohort_index"])
     cells = grid.join(activity, on=["group", "cohort_index", "period"], how="left").fill_null(0)
     cells = cells.sort(["group", "cohort_index", "period"]).with_columns(
-        pl.col("revenue").cum_sum().over("group", "cohort_index").alias("cumulative_revenue"))
+        pl.col("revenue").cum_sum().round(6).over("group", "cohort_index").alias("cumulative_revenue"))
     pooled = cells.group_by("group", "period").agg(
         pl.col("cohort_size").sum().alias("customers"), pl.col("active_customers").sum(),
         pl.col("cumulative_revenue").sum())

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from typing_extensions import Annotated
 
 from cjmgen.analyses.base import Context, Result
+from cjmgen.facts import MONEY_DECIMALS, money_sum
 from cjmgen.spec.common import IntList, Strict
 
 name = "rfm"
@@ -154,12 +155,12 @@ def _name_expr(params: Params) -> pl.Expr:
 
 def segment_table(customers: pl.DataFrame, years: float) -> pl.DataFrame:
     """One row per segment code, sorted by revenue (the report adds the totals row)."""
-    n, revenue = customers.height, customers["revenue"].sum()
+    n, revenue = customers.height, round(customers["revenue"].sum(), MONEY_DECIMALS)
     extra = _demographics(customers)
     table = customers.group_by("segment").agg(
         pl.col("name").mode().sort().first().alias("name"),
         pl.len().alias("customers"),
-        pl.col("revenue").sum().alias("revenue"),
+        money_sum("revenue").alias("revenue"),
         pl.col("orders").sum().alias("orders"),
         pl.col("recency_days").mean().alias("avg_days_since_last"),
         *extra,
@@ -194,8 +195,8 @@ def rf_grid(customers: pl.DataFrame, params: Params) -> pl.DataFrame:
     """Customers and revenue for every R×F cell, empty cells included as zeros."""
     grid = pl.DataFrame({"r": list(range(1, params.levels("r") + 1))}, schema={"r": pl.Int32}).join(
         pl.DataFrame({"f": list(range(1, params.levels("f") + 1))}, schema={"f": pl.Int32}), how="cross")
-    cells = customers.group_by("r", "f").agg(pl.len().alias("customers"), pl.col("revenue").sum().alias("revenue"))
-    total = customers["revenue"].sum() or 1.0
+    cells = customers.group_by("r", "f").agg(pl.len().alias("customers"), money_sum("revenue").alias("revenue"))
+    total = round(customers["revenue"].sum(), MONEY_DECIMALS) or 1.0
     return (grid.join(cells, on=["r", "f"], how="left")
             .with_columns(pl.col("customers").fill_null(0).cast(pl.Int64), pl.col("revenue").fill_null(0.0))
             .with_columns((pl.col("customers") / max(customers.height, 1)).alias("customers_share"),
@@ -205,13 +206,13 @@ def rf_grid(customers: pl.DataFrame, params: Params) -> pl.DataFrame:
 
 def named_table(customers: pl.DataFrame, params: Params) -> pl.DataFrame:
     """The trigger matrix: each name with its customers, revenue share and actions, in spec order."""
-    counts = customers.group_by("name").agg(pl.len().alias("customers"), pl.col("revenue").sum().alias("revenue"))
+    counts = customers.group_by("name").agg(pl.len().alias("customers"), money_sum("revenue").alias("revenue"))
     rows = [{"name": e.name, "goal": e.goal, "message": e.message, "channel": e.channel, "timing": e.timing,
              "order": i} for i, e in enumerate(params.names)]
     rows.append({"name": params.other_name, "goal": None, "message": None, "channel": None, "timing": None, "order": len(rows)})
     spec_rows = pl.DataFrame(rows, schema={"name": pl.String, "goal": pl.String, "message": pl.String,
                                            "channel": pl.String, "timing": pl.String, "order": pl.Int64})
-    total, n = customers["revenue"].sum() or 1.0, max(customers.height, 1)
+    total, n = round(customers["revenue"].sum(), MONEY_DECIMALS) or 1.0, max(customers.height, 1)
     return (spec_rows.unique("name", keep="first").join(counts, on="name", how="left")
             .with_columns(pl.col("customers").fill_null(0), pl.col("revenue").fill_null(0.0))
             .with_columns((pl.col("customers") / n).alias("customers_share"), (pl.col("revenue") / total).alias("revenue_share"))

@@ -27,13 +27,6 @@ def number_expr(column: str, decimal: str, thousands: str | None) -> pl.Expr:
     return text.cast(pl.Float64, strict=False)
 
 
-def parse_number(frame: pl.DataFrame, column: str, decimal: str, thousands: str | None) -> pl.Series:
-    """A numeric version of frame[column]."""
-    if frame.schema[column].is_numeric():
-        return frame[column].cast(pl.Float64)
-    return frame.select(number_expr(column, decimal, thousands)).to_series()
-
-
 def detect_date_format(values: pl.Series) -> tuple[str | None, float]:
     """The candidate format that parses the largest share of a sample of values (ties: first listed)."""
     sample = values.drop_nulls().head(20_000)
@@ -50,21 +43,26 @@ def detect_date_format(values: pl.Series) -> tuple[str | None, float]:
     return best, best_share
 
 
-def parse_datetime(values: pl.Series, fmt: str) -> pl.Series:
-    """Text → Datetime with a strftime format; null where it does not parse."""
-    return values.str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us")
+def text_datetime_expr(column: str, fmt: str) -> pl.Expr:
+    """Text → Datetime(us) with a strftime format; null where it does not parse."""
+    return pl.col(column).cast(pl.String).str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us")
 
 
-def as_datetime(values: pl.Series) -> pl.Series | None:
-    """Date/Datetime columns as Datetime(us); None when the column is text and needs parsing."""
-    if values.dtype == pl.Date:
-        return values.cast(pl.Datetime("us"))
-    if isinstance(values.dtype, pl.Datetime):
-        return values.dt.replace_time_zone(None).cast(pl.Datetime("us"))
-    return None
+def datetime_expr(column: str, dtype: pl.DataType) -> pl.Expr:
+    """Date/Datetime columns as naive Datetime(us)."""
+    if dtype == pl.Date:
+        return pl.col(column).cast(pl.Datetime("us"))
+    return pl.col(column).dt.replace_time_zone(None).cast(pl.Datetime("us"))
 
 
-def id_expr(column: str) -> pl.Expr:
-    """Ids as trimmed text; '17850.0' (an integer id written by Excel as a float) becomes '17850'; '' → null."""
-    text = pl.col(column).cast(pl.String).str.strip_chars().str.replace(r"^(\d+)\.0+$", "${1}")
-    return pl.when(text == "").then(None).otherwise(text).alias(column)
+def id_expr(column: str, dtype: pl.DataType, excel_floats: bool = True) -> pl.Expr:
+    """Ids and labels as trimmed text, '' → null; with excel_floats '17850.0' (an id Excel wrote as a float) → '17850'."""
+    if dtype.is_float():
+        whole = pl.col(column).round(0) == pl.col(column)
+        return pl.when(whole).then(pl.col(column).cast(pl.Int64).cast(pl.String)).otherwise(pl.col(column).cast(pl.String))
+    if dtype.is_integer():
+        return pl.col(column).cast(pl.String)
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    if excel_floats:
+        text = text.str.replace(r"^(\d+)\.0+$", "${1}")
+    return pl.when(text == "").then(None).otherwise(text)

@@ -159,91 +159,88 @@ def _mapping(table: str, source: Source, file_columns: list[str], locator: Locat
 
 
 def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Locator):
-    """Typed canonical frame + quarantine (row, reason, raw values) + notes + counts of values set to null."""
-    bad: list[pl.DataFrame] = []
+    """Typed canonical frame + quarantine (row, reason, raw values) + notes + counts of values set to null.
+
+    One pass: each column's parse expression, then one reason per row (the first failing required column).
+    """
     notes: list[str] = []
-    nulled: dict[str, int] = {}
-    required = set(REQUIRED[table]) | ({"amount"} if table == "transactions" else set())
-    out = frame
+    required = set(REQUIRED[table]) - {"customer_id"} | ({"amount"} if table == "transactions" else set())
+    parsed: dict[str, pl.Expr] = {}
+    checked: list[str] = []  # text columns parsed into dates or numbers: only these can fail to parse
     for column in frame.columns:
         if column == ROW_KEY:
             continue
-        if column in parse.DATE_COLUMNS:
-            parsed, note = _dates(frame[column], column, source, locator, table)
-            if note:
-                notes.append(note)
-        elif column in parse.NUMBER_COLUMNS:
-            parsed = parse.parse_number(frame, column, source.decimal, source.thousands)
-        elif column.endswith("_id") or column in CANONICAL_COLUMNS[table]:
-            parsed = frame.select(parse.id_expr(column)).to_series()
-        else:
-            parsed = _maybe_number(frame, column, source)
-        failed = parsed.is_null() & frame[column].is_not_null()
-        if failed.any():
-            if column in required:
-                bad.append(_bad_rows(frame, failed, f"unparseable {column}"))
-            else:
-                nulled[column] = int(failed.sum())
-        out = out.with_columns(parsed.alias(column))
-    if table == "transactions":
-        out, notes = _derive_amount(out, notes)
-    for column in sorted(required & set(out.columns)):
-        missing = out[column].is_null() & frame[column].is_null() if column in frame.columns else out[column].is_null()
-        if column != "customer_id" and missing.any():
-            bad.append(_bad_rows(frame, missing, f"missing {column}"))
-    quarantine = _collect_bad(frame, bad)
-    keep = ~out[ROW_KEY].is_in(quarantine[ROW_KEY].implode()) if not quarantine.is_empty() else None
-    return (out.filter(keep) if keep is not None else out), quarantine, notes, nulled
+        expr, note, can_fail = _column_expr(column, frame, source, locator, table)
+        parsed[f"__p_{column}"] = expr
+        notes += [note] if note else []
+        checked += [column] if can_fail else []
+    work = frame.with_columns(**parsed)
+    if table == "transactions" and "amount" not in frame.columns:
+        notes.append("amount = quantity × price (no amount column mapped)")
+        work = work.with_columns((pl.col("__p_quantity") * pl.col("__p_price")).alias("__p_amount"))
+    failed = {c: pl.col(f"__p_{c}").is_null() & pl.col(c).is_not_null() for c in checked}
+    optional = {c: e.sum() for c, e in failed.items() if c not in required}
+    nulled = {c: n for c, n in work.select(**optional).row(0, named=True).items() if n} if optional else {}
+    work = work.with_columns(_reason(sorted(required), failed).alias("__reason"))
+    columns = [c for c in work.columns if c.startswith("__p_")]
+    typed = work.filter(pl.col("__reason").is_null()).select(ROW_KEY, *[pl.col(c).alias(c[4:]) for c in columns])
+    quarantine = work.filter(pl.col("__reason").is_not_null()).select(
+        ROW_KEY, pl.col("__reason").alias("reason"), *[pl.col(c).cast(pl.String) for c in frame.columns if c != ROW_KEY])
+    return typed, quarantine, notes, nulled
 
 
-def _derive_amount(out: pl.DataFrame, notes: list[str]) -> tuple[pl.DataFrame, list[str]]:
-    if "amount" in out.columns:
-        return out, notes
-    notes.append("amount = quantity × price (no amount column mapped)")
-    return out.with_columns((pl.col("quantity") * pl.col("price")).alias("amount")), notes
+def _reason(required: list[str], failed: dict[str, pl.Expr]) -> pl.Expr:
+    """Why a row cannot be used: the first required column that failed to parse or is empty; null if usable."""
+    reason = pl.lit(None, pl.String)
+    for column in reversed(required):
+        missing = pl.col(f"__p_{column}").is_null()
+        reason = pl.when(failed[column] if column in failed else pl.lit(False)).then(pl.lit(f"unparseable {column}")) \
+            .when(missing).then(pl.lit(f"missing {column}")).otherwise(reason)
+    return reason
 
 
-def _dates(values: pl.Series, column: str, source: Source, locator: Locator, table: str) -> tuple[pl.Series, str | None]:
-    typed = parse.as_datetime(values)
-    if typed is not None:
-        return typed, None
-    fmt = source.date_format
-    if fmt is None:
-        fmt, share = parse.detect_date_format(values)
-        if fmt is None or share < 0.5:
-            example = values.drop_nulls().head(3).to_list()
-            raise UserError(locator.problem(
-                ("sources", table, "columns", column) if column in source.columns else ("sources", table),
-                f"cannot recognise the dates in column {source.columns.get(column, column)!r} "
-                f"(e.g. {', '.join(map(repr, example))}); set date_format, e.g. '%d.%m.%Y %H:%M'"))
-        note = f"{column}: date format detected as {fmt}"
-    else:
-        note = None
-    return parse.parse_datetime(values, fmt), note
+def _column_expr(column: str, frame: pl.DataFrame, source: Source, locator: Locator, table: str):
+    """(parse expression, note, whether parsing can fail) for one canonical column."""
+    dtype = frame.schema[column]
+    if column in parse.DATE_COLUMNS:
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            return parse.datetime_expr(column, dtype), None, False
+        fmt, note = _date_format(frame[column].cast(pl.String), column, source, locator, table)
+        return parse.text_datetime_expr(column, fmt), note, True
+    if column in parse.NUMBER_COLUMNS:
+        if dtype.is_numeric():
+            return pl.col(column).cast(pl.Float64), None, False
+        return parse.number_expr(column, source.decimal, source.thousands), None, True
+    if column.endswith("_id") or column in CANONICAL_COLUMNS[table]:
+        floats = column.endswith("_id") and dtype == pl.String and bool(frame[column].str.ends_with(".0").any())
+        return parse.id_expr(column, dtype, excel_floats=floats), None, False
+    numbers = _numeric_attribute(frame, column, source)
+    return (numbers if numbers is not None else pl.col(column)), None, False
 
 
-def _maybe_number(frame: pl.DataFrame, column: str, source: Source) -> pl.Series:
-    """Extra attributes of open tables: numeric when every value parses as a number, else text."""
+def _date_format(values: pl.Series, column: str, source: Source, locator: Locator, table: str) -> tuple[str, str | None]:
+    """The spec's date_format, or the one detected from the data (reported as a note)."""
+    if source.date_format:
+        return source.date_format, None
+    fmt, share = parse.detect_date_format(values)
+    if fmt is None or share < 0.5:
+        example = values.drop_nulls().head(3).to_list()
+        raise UserError(locator.problem(
+            ("sources", table, "columns", column) if column in source.columns else ("sources", table),
+            f"cannot recognise the dates in column {source.columns.get(column, column)!r} "
+            f"(e.g. {', '.join(map(repr, example))}); set date_format, e.g. '%d.%m.%Y %H:%M'"))
+    return fmt, f"{column}: date format detected as {fmt}"
+
+
+def _numeric_attribute(frame: pl.DataFrame, column: str, source: Source) -> pl.Expr | None:
+    """Extra attributes of open tables: a number expression when every value parses as a number."""
     values = frame[column]
     if values.dtype.is_numeric():
-        return values
-    numbers = parse.parse_number(frame, column, source.decimal, source.thousands)
-    if numbers.null_count() == values.null_count() and values.null_count() < len(values):
-        return numbers
-    return values.cast(pl.String)
-
-
-def _bad_rows(frame: pl.DataFrame, mask: pl.Series, reason: str) -> pl.DataFrame:
-    return frame.filter(mask).select(pl.col(ROW_KEY), pl.lit(reason).alias("reason"))
-
-
-def _collect_bad(frame: pl.DataFrame, bad: list[pl.DataFrame]) -> pl.DataFrame:
-    """One row per quarantined file row (its first reason), with the raw values for the client to fix."""
-    raw = frame.with_columns(pl.exclude(ROW_KEY).cast(pl.String))
-    if not bad:
-        return raw.clear().select(ROW_KEY, pl.lit(None, pl.String).alias("reason"), pl.exclude(ROW_KEY))
-    reasons = pl.concat(bad).unique(ROW_KEY, keep="first", maintain_order=True)
-    return reasons.join(raw, on=ROW_KEY).sort(ROW_KEY)
+        return pl.col(column).cast(pl.Float64)
+    if values.dtype != pl.String or values.null_count() == len(values):
+        return None
+    expr = parse.number_expr(column, source.decimal, source.thousands)
+    return expr if frame.select(expr.null_count()).item() == values.null_count() else None
 
 
 def _check_share(table: str, source: Source, path: Path, locator: Locator, rows: int, quarantine: pl.DataFrame) -> None:
