@@ -33,6 +33,8 @@ class Sales:
     """Canonical lines with `day` (Date) and a filled `order_id`, dated on or before as_of."""
     orders: pl.DataFrame
     """One row per order id: customer_id, day, placed_at, revenue, lines, is_order (False: return-only), dimensions."""
+    order_days: pl.DataFrame
+    """Like orders, one row per (order id, day): revenue on the day it happened (returns under the sale's id)."""
     customers: pl.DataFrame
     """One row per identified customer with ≥1 order: first_day, last_day, orders, revenue, margin, attributes."""
     excluded_after_as_of: int
@@ -57,52 +59,61 @@ def build_facts(frames: dict[str, pl.DataFrame], as_of: dt.date | None) -> Facts
 
 def build_sales(lines: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.date | None) -> Sales:
     """Lines → orders → customers, ignoring everything after as_of (default: the last transaction day)."""
-    lines = lines.with_columns(pl.col("date").dt.date().alias("day"))
+    day = pl.col("date").dt.date()
     if as_of is None:
-        as_of = lines["day"].max()
-    kept = lines.filter(pl.col("day") <= as_of)
-    kept = _with_order_ids(kept)
-    orders = orders_of(kept)
-    people = customers_of(orders, kept, customers, as_of)
+        as_of = lines.select(day.max()).item()
+    has_ids = "order_id" in lines.columns and lines["order_id"].null_count() == 0
+    kept = lines.lazy().with_columns(day.alias("day")).filter(pl.col("day") <= as_of)
+    kept = (kept if has_ids else _with_order_ids(kept, "order_id" in lines.columns)).collect()
+    order_days = order_days_of(kept)
+    orders = orders_of(order_days)
+    people = customers_of(orders, customers, as_of)
     first_day = kept["day"].min() if kept.height else as_of
-    return Sales(as_of, first_day, kept, orders, people, lines.height - kept.height, "cost" in kept.columns)
+    return Sales(as_of, first_day, kept, orders, order_days, people, lines.height - kept.height, "cost" in kept.columns)
 
 
-def _with_order_ids(lines: pl.DataFrame) -> pl.DataFrame:
+def _with_order_ids(lines: pl.LazyFrame, partial: bool) -> pl.LazyFrame:
     """No order id mapped: one order per (customer, day); an unidentified line is an order of its own."""
-    if "order_id" in lines.columns and lines["order_id"].null_count() == 0:
-        return lines
     per_day = pl.concat_str([pl.col("customer_id"), pl.col("day").cast(pl.String)], separator="|")
     own = pl.concat_str([pl.lit("line-"), pl.int_range(pl.len()).cast(pl.String)])
     derived = pl.when(pl.col("customer_id").is_not_null()).then(per_day).otherwise(own)
-    if "order_id" in lines.columns:
+    if partial:
         derived = pl.coalesce(pl.col("order_id"), derived)
     return lines.with_columns(derived.alias("order_id"))
 
 
-def orders_of(lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per order id. An order whose lines are all negative is a return, not an order (is_order False)."""
+def order_days_of(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per (order id, day): a return booked later under the sale's receipt id stays on its own day."""
     # Lines of one order share customer, store, channel and manager; max() ignores nulls and is deterministic.
     dims = [pl.col(d).max().alias(d) for d in DIMENSIONS if d in lines.columns]
     extra = [pl.col("quantity").sum().alias("items")] if "quantity" in lines.columns else []
     extra += [money_sum("cost").alias("cost")] if "cost" in lines.columns else []
-    return (
-        lines.group_by("order_id")
-        .agg(
-            pl.col("customer_id").max().alias("customer_id"),
-            pl.col("day").min().alias("day"),
-            pl.col("date").min().alias("placed_at"),
-            money_sum("amount").alias("revenue"),
-            pl.len().alias("lines"),
-            (pl.col("amount") >= 0).any().alias("is_order"),
-            *extra,
-            *dims,
-        )
-        .sort("order_id")  # a total order, so every later float sum adds in the same order: identical outputs
+    grouped = lines.lazy().group_by("order_id", "day").agg(
+        pl.col("customer_id").max().alias("customer_id"),
+        pl.col("date").min().alias("placed_at"),
+        money_sum("amount").alias("revenue"),
+        pl.len().alias("lines"),
+        (pl.col("amount") >= 0).any().alias("is_order"),
+        *extra,
+        *dims,
     )
+    # the streaming engine halves the time of this, the largest group-by; sorting makes the result order total
+    return grouped.collect(engine="streaming").sort("order_id", "day")
 
 
-def customers_of(orders: pl.DataFrame, lines: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.date) -> pl.DataFrame:
+def orders_of(order_days: pl.DataFrame) -> pl.DataFrame:
+    """One row per order id, dated by its first day. An order whose lines are all negative is a return (is_order False)."""
+    if order_days.height == order_days["order_id"].n_unique():
+        return order_days
+    sums = [money_sum(c).alias(c) for c in ("revenue", "cost") if c in order_days.columns]
+    sums += [pl.col(c).sum() for c in ("lines", "items") if c in order_days.columns]
+    dims = [pl.col(d).max() for d in DIMENSIONS if d in order_days.columns]
+    return order_days.group_by("order_id").agg(
+        pl.col("customer_id").max(), pl.col("day").min(), pl.col("placed_at").min(), pl.col("is_order").any(),
+        *sums, *dims).select(order_days.columns).sort("order_id")
+
+
+def customers_of(orders: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.date) -> pl.DataFrame:
     """Identified customers with at least one order, their totals, and attributes from the customers table."""
     known = orders.filter(pl.col("customer_id").is_not_null())
     margin = [(pl.col("revenue") - pl.col("cost").fill_null(0)).sum().alias("margin")] if "cost" in orders.columns else []

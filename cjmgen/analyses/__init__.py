@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from cjmgen.analyses import cohorts, journey, matrices, maturity, qfd, rfm
+from cjmgen.analyses import cohorts, journey, matrices, maturity, qfd, rfm, survey
 from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
-_MODULES: tuple[ModuleType, ...] = (rfm, cohorts, journey, qfd, maturity, matrices)
+_MODULES: tuple[ModuleType, ...] = (rfm, cohorts, journey, qfd, survey, maturity, matrices)
 
 
 def _registry(modules: tuple[ModuleType, ...]) -> dict[str, Analysis]:

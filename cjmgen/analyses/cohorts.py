@@ -92,8 +92,8 @@ def _activity(sales, cohort_of: pl.DataFrame, period: str, keys: list[str]) -> p
     real = sales.orders.filter(pl.col("is_order")).join(cohort_of, on="customer_id", maintain_order="left").with_columns(offset)
     counts = real.group_by([*keys, "period"]).agg(
         pl.col("customer_id").n_unique().alias("active_customers"), pl.len().alias("orders"))
-    lines = sales.lines.select("customer_id", "day", "amount").join(cohort_of, on="customer_id", maintain_order="left").with_columns(offset)
-    money = lines.filter(pl.col("period") >= 0).group_by([*keys, "period"]).agg(money_sum("amount").alias("revenue"))
+    days = sales.order_days.select("customer_id", "day", "revenue").join(cohort_of, on="customer_id", maintain_order="left")
+    money = days.with_columns(offset).filter(pl.col("period") >= 0).group_by([*keys, "period"]).agg(money_sum("revenue"))
     return counts.join(money, on=[*keys, "period"], how="full", coalesce=True)
 
 

@@ -119,8 +119,10 @@ LABELS: dict[str, dict[str, str]] = {
     "I = importance (QFD score), Q = quality on the scale {low}–{high}.":
         {"ru": "I — важность (балл QFD), Q — качество по шкале {low}–{high}."},
     "Q = quality on the scale {low}–{high}.": {"ru": "Q — качество по шкале {low}–{high}."},
-    "The journey runs through {stages} stages and {points} touchpoints: {online} online, {offline} offline, {planned} of them planned.":
-        {"ru": "Путь клиента проходит {stages} этапов и {points} точек контакта: {online} онлайн, {offline} офлайн, из них {planned} планируются."},
+    ("The journey runs through {stages} stages and {points} touchpoints: {online} online, {offline} offline, "
+     "{planned} of them planned."):
+        {"ru": "Путь клиента проходит {stages} этапов и {points} точек контакта: {online} онлайн, {offline} офлайн, "
+               "из них {planned} планируются."},
     "The weakest stage by touchpoint quality is {stage}: {quality} on average.":
         {"ru": "Самый слабый этап по качеству точек контакта — «{stage}»: в среднем {quality}."},
     "{roles} decision-making roles take part in the purchase.": {"ru": "В решении о покупке участвуют ролей: {roles}."},
@@ -129,15 +131,17 @@ LABELS: dict[str, dict[str, str]] = {
 
 def methodology(params: Journey, locale: str) -> str:
     """Definitions behind the journey map."""
-    low, high = params.quality_scale.min, params.quality_scale.max
+    from cjmgen.analyses.qfd import plain
+
+    scale = f"{plain(params.quality_scale.min, locale)}–{plain(params.quality_scale.max, locale)}"
     if locale == "ru":
-        return (f"Этапы, строки-«дорожки» и точки контакта заданы в спецификации. Качество точки — средняя собственная "
-                f"оценка аудита (touchpoint_audits), если точка проверялась, иначе `quality` из спецификации (шкала "
-                f"{low:g}–{high:g}); качество этапа — среднее по его оценённым точкам. Важность точки — её балл QFD (см. "
-                "главу о доме качества), важность этапа — сумма баллов его точек и её доля в общем балле. Цвет точки на "
-                "карте — её статус «важность × качество».")
-    return (f"Stages, lanes and touchpoints come from the spec. A touchpoint's quality is its mean own audit score "
-            f"(touchpoint_audits) when audited, else its `quality` in the spec (scale {low:g}–{high:g}); a stage's quality "
-            "is the mean over its assessed touchpoints. A touchpoint's importance is its QFD score (see the house-of-quality "
+        return ("Этапы, строки-«дорожки» и точки контакта заданы в спецификации. Качество точки — средняя собственная "
+                "оценка аудита (touchpoint_audits), если точка проверялась, иначе `quality` из спецификации (шкала "
+                f"{scale}); качество этапа — среднее по его оценённым точкам. Важность точки — её балл QFD (см. главу о "
+                "доме качества), важность этапа — сумма баллов его точек и её доля в общем балле. Цвет точки на карте — "
+                "её статус «важность × качество».")
+    return ("Stages, lanes and touchpoints come from the spec. A touchpoint's quality is its mean own audit score "
+            f"(touchpoint_audits) when audited, else its `quality` in the spec (scale {scale}); a stage's quality is the "
+            "mean over its assessed touchpoints. A touchpoint's importance is its QFD score (see the house-of-quality "
             "chapter); a stage's importance is the sum of its touchpoints' scores and that sum's share of the total. The "
             "colour of a touchpoint on the map is its importance × quality status.")

@@ -55,51 +55,71 @@ def radar_points(values: list[float | None], low: float, high: float, radius: fl
     return out
 
 
+SERIES_COLOURS = ("#1f4e79", "#e07b39", "#8a8f96")
+"""Current, target, benchmark."""
+
+
 def charts(result: Result, ctx: Context) -> dict[str, Any]:
     """The maturity radar: rings per scale step, spokes, dimension labels, one closed polygon per series."""
     import altair as alt
 
-    spec = ctx.spec.maturity
-    t = _translator(ctx.locale)
-    table = result.tables["maturity"]
+    from cjmgen.analyses.qfd_charts import finish
+
+    spec, table, t = ctx.spec.maturity, result.tables["maturity"], _translator(ctx.locale)
     low, high = spec.scale.min, spec.scale.max
-    n = table.height
-    series = [("score", t("Current")), ("target", t("Target")), ("benchmark", spec.benchmark_name or t("Benchmark"))]
-    series = [(c, label) for c, label in series if table[c].is_not_null().all()]
-    lines = []
-    for k, (column, label) in enumerate(series):
-        pts = radar_points(table[column].to_list(), low, high)
-        lines += [{"series": label, "k": k, "i": i, "x": p[0], "y": p[1]} for i, p in enumerate([*pts, pts[0]])]
-    steps = _ring_steps(low, high)
-    rings = [{"ring": v, "i": i, "x": p[0], "y": p[1]}
-             for v in steps for i, p in enumerate([*radar_points([v] * n, low, high)] + [radar_points([v] * n, low, high)[0]])]
-    spokes = [{"x": 0.0, "y": 0.0, "x2": p[0], "y2": p[1]} for p in radar_points([high] * n, low, high)]
-    label_pts = radar_points([high] * n, low, high, radius=1.1)
-    labels = [{"x": p[0], "y": p[1], "text": _wrap(name_), "align": "center" if abs(p[0]) < 0.05 else ("left" if p[0] > 0 else "right"),
-               "base": "bottom" if p[1] > 0.3 else ("top" if p[1] < -0.3 else "middle")}
-              for p, name_ in zip(label_pts, table["name"].to_list())]
-    ring_labels = [{"x": 0.02, "y": (v - low) / (high - low), "text": f"{v:g}"} for v in steps]
+    series = [(c, label) for c, label in (("score", t("Current")), ("target", t("Target")),
+                                          ("benchmark", spec.benchmark_name or t("Benchmark")))
+              if table[c].is_not_null().all()]
     scale = alt.Scale(domain=[-1.25, 1.25], nice=False)
     x, y = alt.X("x:Q", scale=scale, axis=None), alt.Y("y:Q", scale=scale, axis=None)
-    layers = [
-        alt.Chart(alt.Data(values=rings)).mark_line(color="#d5d9de", strokeWidth=0.8).encode(x=x, y=y, detail="ring:N", order="i:Q"),
-        alt.Chart(alt.Data(values=spokes)).mark_rule(color="#d5d9de", strokeWidth=0.8).encode(x=x, y=y, x2="x2:Q", y2="y2:Q"),
-        alt.Chart(alt.Data(values=ring_labels)).mark_text(align="left", dy=-4, fontSize=8, color="#888").encode(x=x, y=y, text="text:N"),
-    ]
-    for (align, base) in sorted({(lab["align"], lab["base"]) for lab in labels}):
-        rows = [lab for lab in labels if (lab["align"], lab["base"]) == (align, base)]
-        layers.append(alt.Chart(alt.Data(values=rows)).mark_text(align=align, baseline=base, fontSize=9, lineBreak="\n", color="#333")
-                      .encode(x=x, y=y, text="text:N"))
-    colour = alt.Color("series:N", title=None, sort=[label for _, label in series],
-                       scale=alt.Scale(domain=[label for _, label in series], range=["#1f4e79", "#e07b39", "#8a8f96"][: len(series)]),
-                       legend=alt.Legend(orient="bottom"))
+    layers = [*_grid_layers(table.height, low, high, x, y), *_label_layers(table["name"].to_list(), x, y)]
+    lines = [{"series": label, "k": k, "i": i, "x": p[0], "y": p[1]}
+             for k, (column, label) in enumerate(series)
+             for i, p in enumerate(_closed(radar_points(table[column].to_list(), low, high)))]
+    layers.append(alt.Chart(alt.Data(values=[r for r in lines if r["k"] == 0])).mark_line(
+        interpolate="linear-closed", fill=SERIES_COLOURS[0], fillOpacity=0.12, strokeOpacity=0).encode(x=x, y=y, order="i:Q"))
+    names = [label for _, label in series]
+    colour = alt.Color("series:N", title=None, sort=names, legend=alt.Legend(orient="bottom"),
+                       scale=alt.Scale(domain=names, range=list(SERIES_COLOURS[: len(names)])))
     layers.append(alt.Chart(alt.Data(values=lines)).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=25, filled=True))
                   .encode(x=x, y=y, color=colour, detail="series:N", order="i:Q",
                           strokeDash=alt.condition("datum.k == 0", alt.value([1, 0]), alt.value([5, 3]))))
-    fill = [row for row in lines if row["k"] == 0]
-    layers.insert(3, alt.Chart(alt.Data(values=fill)).mark_line(interpolate="linear-closed", fill="#1f4e79", fillOpacity=0.12,
-                                                               strokeOpacity=0).encode(x=x, y=y, order="i:Q"))
-    return {"maturity_radar": alt.layer(*layers).properties(width=430, height=430).configure_view(stroke=None)}
+    return {"maturity_radar": finish(alt.layer(*layers).properties(width=430, height=430), ctx.locale)}
+
+
+def _closed(points: list) -> list:
+    return [*points, points[0]]
+
+
+def _grid_layers(n: int, low: float, high: float, x: Any, y: Any) -> list:
+    """Concentric rings at each scale step with their value, and a spoke per dimension."""
+    import altair as alt
+
+    steps = _ring_steps(low, high)
+    rings = [{"ring": v, "i": i, "x": p[0], "y": p[1]} for v in steps for i, p in enumerate(_closed(radar_points([v] * n, low, high)))]
+    spokes = [{"x": 0.0, "y": 0.0, "x2": p[0], "y2": p[1]} for p in radar_points([high] * n, low, high)]
+    values = [{"x": 0.02, "y": (v - low) / (high - low), "text": f"{v:g}"} for v in steps]
+    grey = {"color": "#d5d9de", "strokeWidth": 0.8}
+    return [alt.Chart(alt.Data(values=rings)).mark_line(**grey).encode(x=x, y=y, detail="ring:N", order="i:Q"),
+            alt.Chart(alt.Data(values=spokes)).mark_rule(**grey).encode(x=x, y=y, x2="x2:Q", y2="y2:Q"),
+            alt.Chart(alt.Data(values=values)).mark_text(align="left", dy=-4, fontSize=8, color="#888").encode(
+                x=x, y=y, text="text:N")]
+
+
+def _label_layers(names: list[str], x: Any, y: Any) -> list:
+    """Dimension names just outside the rim, aligned away from the centre (one layer per alignment)."""
+    import altair as alt
+
+    from cjmgen.analyses.qfd_charts import wrap
+
+    labels = []
+    for p, text in zip(radar_points([1.0] * len(names), 0, 1, radius=1.1), names):
+        align = "center" if abs(p[0]) < 0.05 else ("left" if p[0] > 0 else "right")
+        base = "bottom" if p[1] > 0.3 else ("top" if p[1] < -0.3 else "middle")
+        labels.append({"x": p[0], "y": p[1], "text": wrap(text, 110, 9, 3), "align": align, "base": base})
+    return [alt.Chart(alt.Data(values=[lab for lab in labels if (lab["align"], lab["base"]) == key])).mark_text(
+                align=key[0], baseline=key[1], fontSize=9, lineBreak="\n", color="#333").encode(x=x, y=y, text="text:N")
+            for key in sorted({(lab["align"], lab["base"]) for lab in labels})]
 
 
 def _ring_steps(low: float, high: float) -> list[float]:
@@ -110,12 +130,6 @@ def _ring_steps(low: float, high: float) -> list[float]:
         values.append(round(v, 6))
         v += step
     return values
-
-
-def _wrap(text: str, chars: int = 18) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, chars)[:3]) or text
 
 
 def _translator(locale: str):
@@ -134,11 +148,15 @@ LABELS: dict[str, dict[str, str]] = {
 
 def methodology(params: Maturity, locale: str) -> str:
     """How the maturity radar reads."""
+    from cjmgen.analyses.qfd import plain
+
     low, high = params.scale.min, params.scale.max
     if locale == "ru":
-        return (f"Оценки зрелости по направлениям заданы в спецификации по шкале {low:g}–{high:g}. Радар откладывает "
+        return (f"Оценки зрелости по направлениям заданы в спецификации по шкале {plain(low, locale)}–{plain(high, locale)}. "
+                "Радар откладывает "
                 "каждое направление на своей оси (по часовой стрелке от верхней), расстояние от центра пропорционально "
                 "оценке. Разрыв до цели = цель − текущая оценка.")
-    return (f"Maturity scores per dimension are given in the spec on a {low:g}–{high:g} scale. The radar puts each dimension "
+    return (f"Maturity scores per dimension are given in the spec on a {plain(low, locale)}–{plain(high, locale)} scale. "
+            "The radar puts each dimension "
             "on its own axis (clockwise from the top) at a distance from the centre proportional to the score. Gap to "
             "target = target − current score.")

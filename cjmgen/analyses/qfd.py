@@ -17,6 +17,9 @@ Params = None
 spec_block = "qfd"
 needs: dict[str, tuple[str, ...]] = {}
 
+LANDSCAPE_FROM = 15
+"""From this many touchpoints the house-of-quality heatmap gets a landscape page of its own."""
+
 
 def compute(ctx: Context, params: Qfd) -> Result:
     """Weights, matrix, touchpoint ranking with rank stability, stage and group totals, touchpoint status."""
@@ -41,7 +44,9 @@ def compute(ctx: Context, params: Qfd) -> Result:
         tables["qfd_groups"] = groups
     facts = {**_ranking_facts(scores, params), **_factor_facts(ev.weights.table, groups), **ev.weights.facts,
              **_status_facts(ev.status), **ev.status_facts, "weights_source": ev.weights.source,
-             "stability_share": stability["share"], "stability_resamples": stability["resamples"],
+             # with no more touchpoints than the top group, "the top stays the top" says nothing
+             "stability_share": stability["share"] if ev.points.height > params.stability.top else None,
+             "stability_resamples": stability["resamples"],
              "stability_top": min(params.stability.top, ev.points.height),
              "stability_method": "bootstrap" if ev.weights.source == "survey" else "jitter",
              "jitter": params.stability.jitter, "unmatched_audits": ev.unmatched_audits}
@@ -65,7 +70,8 @@ def _ranking_facts(scores: pl.DataFrame, params: Qfd) -> dict[str, Any]:
     top = scores.head(min(params.stability.top, scores.height))
     stages = scores.group_by("stage_name").agg(pl.col("share").sum(), pl.col("stage_order").first()).sort(
         ["share", "stage_order"], descending=[True, False])
-    return {"touchpoints": scores.height, "total_score": float(scores["score"].sum()),
+    return {"touchpoints": scores.height, "matrix_landscape": scores.height >= LANDSCAPE_FROM,
+            "total_score": float(scores["score"].sum()),
             "top_touchpoints": top["name"].to_list(), "top_touchpoints_share": float(top["share"].sum()),
             "key_stage": stages["stage_name"][0], "key_stage_share": float(stages["share"][0])}
 
@@ -75,7 +81,8 @@ def _factor_facts(weights: pl.DataFrame, groups: pl.DataFrame) -> dict[str, Any]
     shared = ranked["group"].unique().to_list()
     has_groups = bool((groups["group"] != core.NO_GROUP).any())
     key = groups.filter(pl.col("group") != core.NO_GROUP).sort("weight", descending=True, maintain_order=True).head(1)
-    return {"factors": weights.height, "top_factors": ranked["name"].to_list(), "top_factors_weight": float(ranked["weight"].sum()),
+    return {"factors": weights.height, "top_factors": ranked["name"].to_list(),
+            "top_factors_weight": float(ranked["weight"].sum()),
             "top_factors_group": shared[0] if len(shared) == 1 and shared[0] != core.NO_GROUP and ranked.height > 1 else None,
             "has_groups": has_groups, "key_group": key["group"][0] if has_groups else None,
             "key_group_weight": float(key["weight"][0]) if has_groups else None,
@@ -87,7 +94,8 @@ def _status_facts(status: pl.DataFrame) -> dict[str, Any]:
     counts = dict(status.group_by("state").len().iter_rows())
     by_rank = status.sort("rank")
     names = {s: by_rank.filter(pl.col("state") == s)["name"].to_list() for s in core.STATUSES}
-    return {"status_names": core.STATUS_NAMES, "status_counts": {s: counts.get(s, 0) for s in core.STATUSES}, "key_touchpoints": names["key_touchpoint"],
+    return {"status_names": core.STATUS_NAMES, "status_counts": {s: counts.get(s, 0) for s in core.STATUSES},
+            "key_touchpoints": names["key_touchpoint"],
             "improve_touchpoints": names["needs_improvement"], "planned_touchpoints": names["to_be_introduced"],
             "unassessed_touchpoints": names["not_assessed"], "audited": bool((status["audits"] > 0).any()),
             "has_quality": bool(status["quality"].is_not_null().any())}
@@ -98,11 +106,13 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     from cjmgen.analyses import qfd_charts as qc
 
     t = _translator(ctx.locale)
-    out = {"qfd_heatmap": qc.heatmap(result, ctx.spec.journey, t), "qfd_weights": qc.weights(result, t), "qfd_ranking": qc.ranking(result, ctx.spec.journey, t),
+    width = qc.LANDSCAPE_WIDTH if result.facts["matrix_landscape"] else qc.MAX_WIDTH
+    out = {"qfd_heatmap": qc.heatmap(result, ctx.spec.journey, t, width), "qfd_weights": qc.weights(result, t),
+           "qfd_ranking": qc.ranking(result, ctx.spec.journey, t),
            "traffic_map": qc.traffic_map(result, ctx.spec.journey, t)}
     if result.facts["has_quality"]:
         out["importance_quality"] = qc.quadrant(result, ctx.spec.journey.quality_scale, t)
-    return out
+    return {key: qc.finish(chart, ctx.locale) for key, chart in out.items()}
 
 
 def _translator(locale: str):
@@ -126,7 +136,7 @@ LABELS: dict[str, dict[str, str]] = {
     "Top touchpoint": {"ru": "Лидер этапа"}, "Competitor": {"ru": "Конкурент"}, "Audits": {"ru": "Аудитов"},
     "Importance (QFD score)": {"ru": "Важность (балл QFD)"}, "Quality score": {"ru": "Оценка качества"},
     "In top group": {"ru": "В топе"}, "Rank range": {"ru": "Диапазон ранга"},
-    "Confidence interval": {"ru": "Доверительный интервал"}, "Coefficient": {"ru": "Коэффициент"},
+    "{level} interval of β": {"ru": "{level}-интервал β"}, "{level} interval of the weight": {"ru": "{level}-интервал веса"},
     "Total": {"ru": "Итого"},
     "Choice factors and their weights": {"ru": "Факторы выбора и их веса"},
     "House of quality: factor weight × link strength": {"ru": "Дом качества: вес фактора × сила связи"},
@@ -152,8 +162,10 @@ LABELS: dict[str, dict[str, str]] = {
         {"ru": "Топ-{k} остаётся тем же в {share} из {n} пересчётов весов (бутстреп по респондентам)."},
     "The top {k} stay the top {k} in {share} of {n} weight sets with each weight moved by up to ±{jitter}.":
         {"ru": "Топ-{k} остаётся тем же в {share} из {n} наборов весов, где каждый вес изменён до ±{jitter}."},
-    "Weights are normalized absolute standardized regression coefficients of {target} on the factor ratings ({n} respondents, R² = {r2}).":
-        {"ru": "Веса — нормированные модули стандартизованных коэффициентов регрессии {target} на оценки факторов ({n} респондентов, R² = {r2})."},
+    ("Weights are normalized absolute standardized regression coefficients of {target} on the factor ratings "
+     "({n} respondents, R² = {r2})."):
+        {"ru": "Веса — нормированные модули стандартизованных коэффициентов регрессии {target} на оценки факторов "
+               "({n} респондентов, R² = {r2})."},
     "A higher rating of these factors goes with a lower {target}; they count by the size of their effect: {names}.":
         {"ru": "Рост оценки этих факторов связан со снижением {target}; они учтены по величине эффекта: {names}."},
     "The weights in the spec summed to {total}; they were rescaled to sum to 1.":
@@ -175,7 +187,7 @@ LABELS: dict[str, dict[str, str]] = {
 def methodology(params: Qfd, locale: str) -> str:
     """Definitions of the QFD chapter: weights, cells, scores, ranks, stability and statuses."""
     ru = locale == "ru"
-    scale = ", ".join(f"{v:g}" for v in params.scale)
+    scale = ("; " if ru else ", ").join(plain(v, locale) for v in params.scale)
     st = params.stability
     parts = [_weights_text(params, ru)]
     if ru:
@@ -184,7 +196,8 @@ def methodology(params: Qfd, locale: str) -> str:
                      "балл, при равенстве — порядок на карте (этап, затем порядок в спецификации). Итог этапа = сумма баллов его "
                      "точек; вес группы = сумма весов её факторов; балл группы = сумма её ячеек.")
         how = ("веса пересчитаны на бутстреп-выборках респондентов" if params.weights_from else
-               f"каждый вес умножен на независимый равномерный множитель из [{1 - st.jitter:g}; {1 + st.jitter:g}] и наборы "
+               f"каждый вес умножен на независимый равномерный множитель из "
+               f"[{plain(1 - st.jitter, locale)}; {plain(1 + st.jitter, locale)}] и наборы "
                "приведены к той же сумме")
         parts.append(f"**Устойчивость рейтинга.** {st.resamples} наборов весов (seed {st.seed}): {how}. Показано, в какой доле "
                      f"наборов топ-{st.top} совпадает с исходным, а для каждой точки — доля наборов, где она в топ-{st.top}, "
@@ -202,7 +215,8 @@ def methodology(params: Qfd, locale: str) -> str:
                      "touchpoints; rank 1 = highest score, ties broken by map order (stage, then spec order). Stage total = "
                      "sum of its touchpoints' scores; group weight = sum of its factors' weights; group score = sum of its cells.")
         how = ("the weights are re-estimated on bootstrap resamples of respondents" if params.weights_from else
-               f"each weight is multiplied by an independent uniform factor in [{1 - st.jitter:g}, {1 + st.jitter:g}] and "
+               f"each weight is multiplied by an independent uniform factor in "
+               f"[{plain(1 - st.jitter, locale)}, {plain(1 + st.jitter, locale)}] and "
                "the set rescaled to the same sum")
         parts.append(f"**Rank stability.** {st.resamples} weight sets (seed {st.seed}): {how}. Reported: the share of sets "
                      f"whose top {st.top} is the same set as with the base weights; per touchpoint, the share of sets "
@@ -218,21 +232,29 @@ def methodology(params: Qfd, locale: str) -> str:
     return "\n\n".join(parts)
 
 
+def plain(value: float, locale: str) -> str:
+    """A spec number inside methodology prose: 0.8, or 0,8 in Russian."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if locale == "ru" else text
+
+
 def _rule_text(params: Qfd, ru: bool) -> str:
-    th = params.thresholds
-    def one(value: float | None, what_en: str, what_ru: str) -> str:
-        if value is not None:
-            return f"{value:g}"
-        return (f"медиана {what_ru} существующих точек" if ru else f"the median {what_en} of existing touchpoints")
-    return (f"{one(th.importance, 'score', 'балла')} и {one(th.quality, 'quality', 'качества')}" if ru else
-            f"{one(th.importance, 'score', '')} and {one(th.quality, 'quality', '')}") + (" (важность и качество ≥ порога — высокие)" if ru else " (at or above a threshold counts as high)")
+    """The two thresholds in words: a number from the spec, or the median over existing touchpoints."""
+    words = {"importance": ("the median score of existing touchpoints", "медиана балла существующих точек"),
+             "quality": ("the median quality of existing touchpoints", "медиана качества существующих точек")}
+    given = {key: getattr(params.thresholds, key) for key in words}
+    parts = [plain(given[k], "ru" if ru else "en") if given[k] is not None else words[k][ru] for k in words]
+    if ru:
+        return f"{parts[0]} и {parts[1]} (значение не ниже порога считается высоким)"
+    return f"{parts[0]} and {parts[1]} (a value at or above its threshold counts as high)"
 
 
 def _weights_text(params: Qfd, ru: bool) -> str:
     wf = params.weights_from
     if wf is None:
-        rescaled = (" Веса пересчитаны к сумме 1 (normalize: true)." if ru else " They are rescaled to sum to 1 (normalize: true).") \
-            if params.normalize else ""
+        rescaled = ""
+        if params.normalize:
+            rescaled = " Веса пересчитаны к сумме 1 (normalize: true)." if ru else " They are rescaled to sum to 1 (normalize: true)."
         return (f"**Веса факторов** заданы в спецификации и в сумме дают 1.{rescaled}" if ru else
                 f"**Factor weights** are given in the spec and sum to 1.{rescaled}")
     conf = f"{wf.confidence:.0%}"

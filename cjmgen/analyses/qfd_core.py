@@ -174,7 +174,8 @@ def touchpoint_scores(matrix: pl.DataFrame, points: pl.DataFrame) -> pl.DataFram
     sums = matrix.group_by("touchpoint").agg(pl.col("score").sum())
     total = float(sums["score"].sum())
     scored = points.join(sums, on="touchpoint", how="left").with_columns(pl.col("score").fill_null(0.0))
-    return (scored.sort(["score", "stage_order", "order"], descending=[True, False, False])
+    # scores equal up to float noise (0.3 + 0.6 vs 0.9) tie, and ties go by map order
+    return (scored.sort([pl.col("score").round(9), "stage_order", "order"], descending=[True, False, False])
             .with_columns((pl.col("score") / total if total > 0 else pl.lit(0.0)).alias("share"),
                           pl.int_range(1, pl.len() + 1).alias("rank")))
 
@@ -208,7 +209,7 @@ def rank_stability(samples: np.ndarray, strengths: np.ndarray, baseline_rank: np
     """How often the baseline top-`top` touchpoints stay the top set, and each touchpoint's rank range (5th–95th pct)."""
     if samples.size == 0:
         return {"share": None, "top_share": None, "rank_low": None, "rank_high": None, "resamples": 0}
-    scores = samples @ strengths
+    scores = np.round(samples @ strengths, 9)
     # stable sort by -score keeps map order among ties, the same tie rule as the baseline ranking
     order = np.argsort(-scores, axis=1, kind="stable")
     ranks = np.empty_like(order)
@@ -227,7 +228,8 @@ def touchpoint_quality(points: pl.DataFrame, audits: pl.DataFrame | None) -> pl.
     base = points.select("touchpoint", "spec_quality")
     if audits is None or audits.is_empty():
         return base.with_columns(pl.col("spec_quality").alias("quality"), pl.lit(0, pl.UInt32).alias("audits"),
-                                 pl.lit(None, pl.Float64).alias("competitor_quality"), pl.lit(None, pl.String).alias("competitor"))
+                                 pl.lit(None, pl.Float64).alias("competitor_quality"),
+                                 pl.lit(None, pl.String).alias("competitor"))
     audits = audits.with_columns(pl.col("touchpoint").cast(pl.String), pl.col("score").cast(pl.Float64))
     rival = (pl.col("competitor").cast(pl.String).str.strip_chars().fill_null("") if "competitor" in audits.columns
              else pl.lit(""))

@@ -35,7 +35,10 @@ def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, x_title: str, y_
     )
     rect = base.mark_rect().encode(color=alt.Color(f"{value}:Q", title=None, legend=None,
                                                    scale=alt.Scale(scheme="blues")))
-    labels = base.mark_text(fontSize=7 if len(x_sort) > 16 else (9 if len(x_sort) > 10 else 11)).encode(
+    crowded = len(x_sort) > 12
+    if crowded and not fmt.endswith("%"):
+        fmt = ".2~s"  # 12.3k: long numbers do not fit narrow cells
+    labels = base.mark_text(fontSize=7 if len(x_sort) > 16 else (9 if crowded else 11)).encode(
         text=alt.Text(f"{value}:Q", format=fmt),
         color=alt.condition(f"datum['{value}'] > {_midpoint(frame[value])}", alt.value("white"), alt.value("#1b1b1b")),
     )

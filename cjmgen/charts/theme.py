@@ -6,10 +6,17 @@ from typing import Any
 
 FONT = "DejaVu Sans"
 
+NUMBER_LOCALES = {
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""]},
+    "ru": {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", ""]},
+}
+"""d3 number formats per report locale, so axis labels read 2,37 and 19 360 in Russian reports."""
 
-def theme_config(primary: str) -> dict[str, Any]:
+
+def theme_config(primary: str, locale: str = "en") -> dict[str, Any]:
     """Vega-Lite config merged into every chart."""
     return {
+        "locale": {"number": NUMBER_LOCALES.get(locale, NUMBER_LOCALES["en"])},
         "font": FONT,
         "background": "white",
         "view": {"stroke": None},

@@ -59,7 +59,8 @@ def _chapter(i: int, section: Any, ctx: Context, base_dir: Path, results: dict[s
 def charts_of(name: str, result: Result, ctx: Context) -> dict[str, Markup]:
     """An analysis's charts as embedded SVG images."""
     primary = ctx.spec.report.theme.primary
-    return {key: img_tag(to_svg(chart, primary), key) for key, chart in ANALYSES[name].charts(result, ctx).items()}
+    charts = ANALYSES[name].charts(result, ctx).items()
+    return {key: img_tag(to_svg(chart, primary, ctx.locale), key) for key, chart in charts}
 
 
 def kpis(facts: Facts | None) -> dict[str, Any] | None:

@@ -59,6 +59,11 @@ LABELS: dict[str, dict[str, str]] = {
     "Cohort size": {"ru": "Размер когорты"},
     "unidentified": {"ru": "без карты"},
     "Identified share of orders": {"ru": "Доля заказов с картой"},
+    "unparseable date": {"ru": "дата не распознана"},
+    "unparseable amount": {"ru": "сумма не распознана"},
+    "missing date": {"ru": "нет даты"},
+    "missing amount": {"ru": "нет суммы"},
+    "missing order_id": {"ru": "нет номера чека"},
 }
 
 

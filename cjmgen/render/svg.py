@@ -10,18 +10,26 @@ from markupsafe import Markup
 from cjmgen.charts.theme import theme_config
 
 
-def chart_spec(chart: Any, primary: str) -> dict[str, Any]:
-    """The chart's Vega-Lite dict with the report theme (what snapshot tests compare)."""
+def chart_spec(chart: Any, primary: str, locale: str = "en") -> dict[str, Any]:
+    """The chart's Vega-Lite dict with the report theme under its own config (what snapshot tests compare)."""
     spec = chart.to_dict()
-    spec["config"] = {**theme_config(primary), **spec.get("config", {})}
+    spec["config"] = _merge(theme_config(primary, locale), spec.get("config", {}))
     return spec
 
 
-def to_svg(chart: Any, primary: str) -> str:
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: the chart's own settings win, the theme fills in the rest (e.g. view.stroke beside view.continuousWidth)."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def to_svg(chart: Any, primary: str, locale: str = "en") -> str:
     """SVG text of one chart."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart_spec(chart, primary))
+    return vlc.vegalite_to_svg(chart_spec(chart, primary, locale))
 
 
 def img_tag(svg: str, alt: str) -> Markup:

@@ -56,7 +56,8 @@ class Lanes(_Strict):
     thoughts: dict[str, Text] = Field(default_factory=dict, description="Thoughts and needs of the customer per stage.")
     emotions: dict[str, Text] = Field(default_factory=dict, description="Emotions / mood per stage.")
     barriers: dict[str, Text] = Field(default_factory=dict, description="Barriers and pains per stage.")
-    tools: dict[str, Text] = Field(default_factory=dict, description="Tools acting on the stage's touchpoints (CRM, ads, scripts).")
+    tools: dict[str, Text] = Field(
+        default_factory=dict, description="Tools acting on the stage's touchpoints (CRM, ads, scripts).")
     loyalty: dict[str, Text] = Field(default_factory=dict, description="Loyalty mechanics per stage.")
     kpi: dict[str, Text] = Field(default_factory=dict, description="KPIs that measure each stage.")
     custom: list[Lane] = Field(default_factory=list, description="Further rows, drawn after the built-in ones.")
@@ -97,28 +98,34 @@ class Journey(_Strict):
     """Customer journey map: stages (left to right), free-text lanes, B2B decision roles and touchpoints."""
 
     stages: list[Stage] = Field(min_length=1, description="Stages in order, left to right.")
-    lanes: Lanes = Field(default_factory=Lanes, description="Free-text rows per stage: thoughts, emotions, barriers, tools, loyalty, kpi, custom.")
+    lanes: Lanes = Field(
+        default_factory=Lanes, description="Free-text rows per stage: thoughts, emotions, barriers, tools, loyalty, kpi, custom.")
     roles: list[Role] = Field(default_factory=list, description="B2B decision-making roles and the stages where they act.")
     touchpoints: list[Touchpoint] = Field(default_factory=list, description="Touchpoints, each in one stage.")
     quality_scale: QualityScale = Field(
-        default_factory=QualityScale, description="Range of touchpoint quality scores (spec `quality` and audit scores), default 1–5.")
+        default_factory=QualityScale,
+        description="Range of touchpoint quality scores (spec `quality` and audit scores), default 1–5.")
 
 
 class Factor(_Strict):
     """A choice factor of the house of quality: a row of the QFD matrix."""
 
-    id: Id = Field(description="Factor id, referenced by qfd.links, and the survey column of its rating unless `column` is given.")
+    id: Id = Field(
+        description="Factor id, referenced by qfd.links, and the survey column of its rating unless `column` is given.")
     name: str = Field(description="Factor name shown in the report, e.g. 'Shortest delivery'.")
     group: str | None = Field(None, description="Factor group, e.g. 'Availability'; groups are totalled and band the heatmap.")
-    weight: float | None = Field(None, ge=0, description="Beta weight; all weights sum to 1. Omit all weights when using weights_from.")
-    column: str | None = Field(None, description="Survey column holding this factor's rating (with weights_from). Default: the factor id.")
+    weight: float | None = Field(
+        None, ge=0, description="Beta weight; all weights sum to 1. Omit all weights when using weights_from.")
+    column: str | None = Field(
+        None, description="Survey column holding this factor's rating (with weights_from). Default: the factor id.")
 
 
 class WeightsFrom(_Strict):
     """Derive factor weights from a survey: normalized |standardized OLS coefficients| of the target on factor ratings."""
 
     source: str = Field("survey", description="The source (a key of `sources`) holding one row per respondent.")
-    target: str = Field(description="Survey column of the overall choice / satisfaction score to explain, e.g. overall_satisfaction.")
+    target: str = Field(
+        description="Survey column of the overall choice / satisfaction score to explain, e.g. overall_satisfaction.")
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of the weights' intervals.")
 
 
@@ -128,8 +135,9 @@ class Stability(_Strict):
     resamples: int = Field(500, ge=50, le=5000, description="Number of resampled weight vectors.")
     top: int = Field(3, ge=1, le=10, description="Size of the top group whose stability is checked.")
     jitter: float = Field(
-        0.2, gt=0, lt=1, description="Spec weights: each weight is multiplied by a uniform factor in 1 ± jitter, then renormalized. "
-                                    "Survey weights are bootstrapped over respondents instead.")
+        0.2, gt=0, lt=1,
+        description="Spec weights: each weight is multiplied by a uniform factor in 1 ± jitter, then renormalized. "
+                    "Survey weights are bootstrapped over respondents instead.")
     seed: int = Field(0, description="Random seed: the same spec and data give the same result.")
 
 
@@ -142,7 +150,8 @@ class Thresholds(_Strict):
 
 def _scale_is_sound(value: list[float]) -> list[float]:
     if len(set(value)) != len(value) or any(v < 0 for v in value) or 0 not in value or len(value) < 2:
-        raise ValueError(f"expected distinct non-negative strengths including 0, e.g. [0, 1, 3, 9], got {value}")
+        shown = ", ".join(f"{v:g}" for v in value)
+        raise ValueError(f"expected distinct non-negative strengths including 0, e.g. [0, 1, 3, 9], got [{shown}]")
     return sorted(value)
 
 
@@ -218,7 +227,8 @@ def journey_findings(spec: "SpecBase", base_dir: Path) -> Iterable[Finding]:
     for i, matrix in enumerate(spec.matrices):
         doubled = sorted({c for c in matrix.columns if matrix.columns.count(c) > 1})
         if doubled:
-            yield ("matrices", i, "columns"), f"expected distinct column headers, got {', '.join(map(repr, doubled))} twice", False
+            message = f"expected distinct column headers, got {', '.join(map(repr, doubled))} twice"
+            yield ("matrices", i, "columns"), message, False
         for j, row in enumerate(matrix.rows):
             if len(row) != len(matrix.columns):
                 yield ("matrices", i, "rows", j), f"expected {len(matrix.columns)} cells (one per column), got {len(row)}", False
@@ -239,7 +249,12 @@ def _path(loc: tuple[str | int, ...]) -> str:
 
 
 def _unknown(what: str, value: str, known: Iterable[str]) -> str:
-    return f"unknown {what} {value!r}; expected one of: {', '.join(dict.fromkeys(known))}"
+    """'unknown stage 'nede'; did you mean 'need'?' for a near miss, else the ids allowed."""
+    import difflib
+
+    options = list(dict.fromkeys(known))
+    close = difflib.get_close_matches(value, options, n=1)
+    return f"unknown {what} {value!r}; " + (f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(options)}")
 
 
 def _journey_ids(journey: Journey) -> Iterable[Finding]:
@@ -269,8 +284,8 @@ def _journey_ids(journey: Journey) -> Iterable[Finding]:
         yield ("journey", "quality_scale"), f"expected min < max, got min {scale.min:g}, max {scale.max:g}", False
     for i, point in enumerate(journey.touchpoints):
         if point.quality is not None and not scale.min <= point.quality <= scale.max:
-            yield (("journey", "touchpoints", i, "quality"),
-                   f"expected a quality from {scale.min:g} to {scale.max:g} (journey.quality_scale), got {point.quality:g}", False)
+            message = f"expected a quality from {scale.min:g} to {scale.max:g} (journey.quality_scale), got {point.quality:g}"
+            yield ("journey", "touchpoints", i, "quality"), message, False
 
 
 def _qfd_findings(spec: "SpecBase", qfd: Qfd) -> Iterable[Finding]:
@@ -278,12 +293,12 @@ def _qfd_findings(spec: "SpecBase", qfd: Qfd) -> Iterable[Finding]:
     yield from _duplicates(("qfd", "factors"), factors, "factor")
     yield from _weight_findings(spec, qfd)
     if spec.journey is None:
-        yield ("qfd",), "the QFD needs journey.touchpoints (its columns); add a journey block", True
-        return
-    points = [t.id for t in spec.journey.touchpoints]
+        # also reached when the journey block is present but invalid (its own errors are reported beside this one)
+        yield ("qfd",), "the QFD needs a valid journey block: its touchpoints are the matrix columns", True
+    points = [t.id for t in spec.journey.touchpoints] if spec.journey is not None else None
     scale = ", ".join(f"{s:g}" for s in qfd.scale)
     for point, row in qfd.links.items():
-        if point not in points:
+        if points is not None and point not in points:
             yield ("qfd", "links", point), _unknown("touchpoint", point, points), True
         for factor, strength in row.items():
             if factor not in factors:
@@ -303,15 +318,16 @@ def _weight_findings(spec: "SpecBase", qfd: Qfd) -> Iterable[Finding]:
             yield ("qfd", "weights_from", "source"), f"no source named {source!r}; sources defined: {known}", False
         return
     if not weighted:
-        yield ("qfd", "factors"), "no factor weights: give a weight on every factor, or qfd.weights_from to derive them from a survey", False
+        message = "no factor weights: give a weight on every factor, or qfd.weights_from to derive them from a survey"
+        yield ("qfd", "factors"), message, False
         return
     for i, factor in enumerate(qfd.factors):
         if factor.weight is None:
             yield ("qfd", "factors", i), f"factor {factor.id!r} has no weight; give a weight on every factor", False
     total = sum(f.weight or 0 for f in qfd.factors)
     if len(weighted) == len(qfd.factors) and not qfd.normalize and abs(total - 1) > WEIGHT_TOLERANCE:
-        yield (("qfd", "factors"),
-               f"factor weights sum to {total:.4g}; expected 1 ± {WEIGHT_TOLERANCE:g} (or set qfd.normalize: true to rescale them)", False)
+        message = f"factor weights sum to {total:.4g}; expected 1 ± {WEIGHT_TOLERANCE:g} (or set qfd.normalize: true to rescale them)"
+        yield ("qfd", "factors"), message, False
     if qfd.normalize and total <= 0:
         yield ("qfd", "factors"), "factor weights sum to 0; cannot normalize", False
 

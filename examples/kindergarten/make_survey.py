@@ -17,6 +17,10 @@ BETA = {  # standardized effect of each factor rating on overall satisfaction (t
     "Воспитатели": 0.36, "Безопасность": 0.27, "Обратная_связь": 0.20, "Программа": 0.16, "Питание": 0.14,
     "Близость_к_дому": 0.10, "Режим_работы": 0.08, "Кружки": 0.03, "Цена": 0.06,
 }
+MEANS = {  # average rating of each factor on the 1–10 scale: parents like the teachers, not the price
+    "Воспитатели": 7.9, "Безопасность": 7.4, "Обратная_связь": 6.1, "Программа": 7.0, "Питание": 6.6,
+    "Близость_к_дому": 7.2, "Режим_работы": 6.9, "Кружки": 6.4, "Цена": 5.3,
+}
 DISCOUNTS = ("Большие разовые скидки", "Небольшая постоянная скидка", "Баллы за посещение")
 GROUPS = ("Ясли (1,5–3 года)", "Младшая (3–4)", "Средняя (4–5)", "Старшая (5–7)")
 
@@ -30,8 +34,8 @@ def simulate(rng: np.random.Generator) -> list[dict]:
     rows = []
     for i in range(RESPONDENTS):
         row = {"Анкета": f"A{i + 1:04d}", "Группа": GROUPS[rng.integers(len(GROUPS))]}
-        row |= {name: _rating(values[i]) for name, values in factors.items()}
-        row["Общая_удовлетворённость"] = _rating(overall[i] / overall.std())
+        row |= {name: _rating(values[i], MEANS[name]) for name, values in factors.items()}
+        row["Общая_удовлетворённость"] = _rating(overall[i] / overall.std(), 7.1)
         row["Предпочитаемая_скидка"] = rng.choice(DISCOUNTS, p=[0.58, 0.25, 0.17])
         row["Рекомендую_0_10"] = int(np.clip(round(7.6 + 2.1 * overall[i] / overall.std()), 0, 10))
         if rng.random() < 0.03:  # a few parents skip a question: these answers drop out of the regression
@@ -40,8 +44,8 @@ def simulate(rng: np.random.Generator) -> list[dict]:
     return rows
 
 
-def _rating(z: float) -> int:
-    return int(np.clip(round(6.8 + 1.7 * z), 1, 10))
+def _rating(z: float, mean: float) -> int:
+    return int(np.clip(round(mean + 1.7 * z), 1, 10))
 
 
 if __name__ == "__main__":
