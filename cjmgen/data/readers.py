@@ -174,19 +174,22 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
         parsed[f"__p_{column}"] = expr
         notes += [note] if note else []
         checked += [column] if can_fail else []
-    work = frame.with_columns(**parsed)
     if table == "transactions" and "amount" not in frame.columns:
         notes.append("amount = quantity × price (no amount column mapped)")
-        work = work.with_columns((pl.col("__p_quantity") * pl.col("__p_price")).alias("__p_amount"))
+        parsed["__p_amount"] = parsed["__p_quantity"] * parsed["__p_price"]
+    # Lazily, so polars parses each column once for all three results and keeps no second copy of the file.
+    work = frame.lazy().with_columns(**parsed)
     failed = {c: pl.col(f"__p_{c}").is_null() & pl.col(c).is_not_null() for c in checked}
     optional = {c: e.sum() for c, e in failed.items() if c not in required}
-    nulled = {c: n for c, n in work.select(**optional).row(0, named=True).items() if n} if optional else {}
     work = work.with_columns(_reason(sorted(required), failed).alias("__reason"))
-    columns = [c for c in work.columns if c.startswith("__p_")]
-    typed = work.filter(pl.col("__reason").is_null()).select(ROW_KEY, *[pl.col(c).alias(c[4:]) for c in columns])
+    typed = work.filter(pl.col("__reason").is_null()).select(ROW_KEY, *[pl.col(n).alias(n[4:]) for n in parsed])
     quarantine = work.filter(pl.col("__reason").is_not_null()).select(
         ROW_KEY, pl.col("__reason").alias("reason"), *[pl.col(c).cast(pl.String) for c in frame.columns if c != ROW_KEY])
+    counts = work.select(**optional) if optional else pl.LazyFrame({"_": [0]})
+    typed, quarantine, counts = pl.collect_all([typed, quarantine, counts])
+    nulled = {c: n for c, n in counts.row(0, named=True).items() if n} if optional else {}
     return typed, quarantine, notes, nulled
+
 
 
 def _reason(required: list[str], failed: dict[str, pl.Expr]) -> pl.Expr:
