@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,14 +25,23 @@ print(time.perf_counter() - start, out.height)
 """
 
 
+WRAP = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stdout.write(done.stdout)
+sys.stderr.write(done.stderr)
+print("__peak_kb", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - start)
+sys.exit(done.returncode)
+"""
+
+
 def child(args: list[str]) -> tuple[str, float, float]:
-    """Run a child process; return its stdout, wall seconds and peak RSS in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return done.stdout, wall, max(peak, before) / 1024
+    """Run a command in its own wrapper process; return its stdout, wall seconds and its own peak RSS in MB."""
+    done = subprocess.run([sys.executable, "-c", WRAP, *args], capture_output=True, text=True, check=True)
+    out, _, tail = done.stdout.rpartition("__peak_kb")
+    peak_kb, wall = tail.split()
+    return out, float(wall), int(peak_kb) / 1024
 
 
 def project(rows: int) -> Path:

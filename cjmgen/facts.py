@@ -63,7 +63,9 @@ def build_sales(lines: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.d
     if as_of is None:
         as_of = lines.select(day.max()).item()
     has_ids = "order_id" in lines.columns and lines["order_id"].null_count() == 0
-    kept = lines.lazy().with_columns(day.alias("day")).filter(pl.col("day") <= as_of)
+    kept = lines.lazy().with_columns(day.alias("day"))
+    if lines.select(day.max()).item() > as_of:  # filtering copies every column: only when something is cut
+        kept = kept.filter(pl.col("day") <= as_of)
     kept = (kept if has_ids else _with_order_ids(kept, "order_id" in lines.columns)).collect()
     order_days = order_days_of(kept)
     orders = orders_of(order_days)

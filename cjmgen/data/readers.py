@@ -55,9 +55,11 @@ def read_source(table: str, source: Source, base_dir: Path, locator: Locator) ->
     mapping = _mapping(table, source, raw.columns, locator)
     frame = raw.select([pl.col(column).alias(canonical) for canonical, column in mapping.items()])
     frame = frame.with_row_index(ROW_KEY, offset=_first_data_line(source))
+    rows = raw.height
+    del raw  # the mapped frame shares its columns; the rest of the file can go
     typed, quarantine, notes, nulled = _type_columns(table, frame, source, locator)
-    _check_share(table, source, path, locator, len(raw), quarantine)
-    return SourceData(table, path, typed.drop(ROW_KEY), quarantine, len(raw), _sha256(path), tuple(notes), nulled)
+    _check_share(table, source, path, locator, rows, quarantine)
+    return SourceData(table, path, typed, quarantine, rows, _sha256(path), tuple(notes), nulled)
 
 
 def _first_data_line(source: Source) -> int:
@@ -159,9 +161,10 @@ def _mapping(table: str, source: Source, file_columns: list[str], locator: Locat
 
 
 def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Locator):
-    """Typed canonical frame + quarantine (row, reason, raw values) + notes + counts of values set to null.
+    """Typed canonical frame + quarantine (line, reason, raw values) + notes + counts of values set to null.
 
-    One pass: each column's parse expression, then one reason per row (the first failing required column).
+    Columns that need no work are shared with the file's frame, not copied; rows are filtered only when
+    some are bad. Each row's reason is the first required column that failed to parse or is empty.
     """
     notes: list[str] = []
     required = set(REQUIRED[table]) - {"customer_id"} | ({"amount"} if table == "transactions" else set())
@@ -171,35 +174,34 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
         if column == ROW_KEY:
             continue
         expr, note, can_fail = _column_expr(column, frame, source, locator, table)
-        parsed[f"__p_{column}"] = expr
+        parsed[column] = expr.alias(column)
         notes += [note] if note else []
         checked += [column] if can_fail else []
     if table == "transactions" and "amount" not in frame.columns:
         notes.append("amount = quantity × price (no amount column mapped)")
-        parsed["__p_amount"] = parsed["__p_quantity"] * parsed["__p_price"]
-    # Lazily, so polars parses each column once for all three results and keeps no second copy of the file.
-    work = frame.lazy().with_columns(**parsed)
-    failed = {c: pl.col(f"__p_{c}").is_null() & pl.col(c).is_not_null() for c in checked}
-    optional = {c: e.sum() for c, e in failed.items() if c not in required}
-    work = work.with_columns(_reason(sorted(required), failed).alias("__reason"))
-    typed = work.filter(pl.col("__reason").is_null()).select(ROW_KEY, *[pl.col(n).alias(n[4:]) for n in parsed])
-    quarantine = work.filter(pl.col("__reason").is_not_null()).select(
-        ROW_KEY, pl.col("__reason").alias("reason"), *[pl.col(c).cast(pl.String) for c in frame.columns if c != ROW_KEY])
-    counts = work.select(**optional) if optional else pl.LazyFrame({"_": [0]})
-    typed, quarantine, counts = pl.collect_all([typed, quarantine, counts])
-    nulled = {c: n for c, n in counts.row(0, named=True).items() if n} if optional else {}
-    return typed, quarantine, notes, nulled
+        parsed["amount"] = (parsed["quantity"] * parsed["price"]).alias("amount")
+    typed = frame.select(*parsed.values())
+    failed = {c: typed[c].is_null() & frame[c].is_not_null() for c in checked}
+    nulled = {c: int(mask.sum()) for c, mask in failed.items() if c not in required and mask.any()}
+    reason = _reason(sorted(required & set(typed.columns)), typed, failed)
+    bad = reason.is_not_null()
+    raw = [pl.col(c).cast(pl.String) for c in frame.columns if c != ROW_KEY]
+    quarantine = frame.filter(bad).select(ROW_KEY, reason.filter(bad).alias("reason"), *raw)
+    if quarantine.is_empty():  # the usual case: nothing set aside, so nothing is copied
+        return typed, quarantine, notes, nulled
+    return typed.filter(~bad), quarantine, notes, nulled
 
 
-
-def _reason(required: list[str], failed: dict[str, pl.Expr]) -> pl.Expr:
-    """Why a row cannot be used: the first required column that failed to parse or is empty; null if usable."""
+def _reason(required: list[str], typed: pl.DataFrame, failed: dict[str, pl.Series]) -> pl.Series:
+    """Why each row cannot be used: 'unparseable <column>' or 'missing <column>' for the first such column; null if usable."""
+    masks = pl.DataFrame({**{f"missing_{c}": typed[c].is_null() for c in required},
+                          **{f"failed_{c}": failed[c] for c in required if c in failed}})
     reason = pl.lit(None, pl.String)
     for column in reversed(required):
-        missing = pl.col(f"__p_{column}").is_null()
-        reason = pl.when(failed[column] if column in failed else pl.lit(False)).then(pl.lit(f"unparseable {column}")) \
-            .when(missing).then(pl.lit(f"missing {column}")).otherwise(reason)
-    return reason
+        unparseable = pl.col(f"failed_{column}") if column in failed else pl.lit(False)
+        reason = pl.when(unparseable).then(pl.lit(f"unparseable {column}")) \
+            .when(pl.col(f"missing_{column}")).then(pl.lit(f"missing {column}")).otherwise(reason)
+    return masks.select(reason.alias("reason")).to_series() if required else pl.Series("reason", [None] * typed.height, pl.String)
 
 
 def _column_expr(column: str, frame: pl.DataFrame, source: Source, locator: Locator, table: str):
@@ -215,10 +217,19 @@ def _column_expr(column: str, frame: pl.DataFrame, source: Source, locator: Loca
             return pl.col(column).cast(pl.Float64), None, False
         return parse.number_expr(column, source.decimal, source.thousands), None, True
     if column.endswith("_id") or column in CANONICAL_COLUMNS[table]:
+        if dtype == pl.String and not _needs_cleaning(frame[column]):
+            return pl.col(column), None, False  # already clean text: share the column, do not copy it
         floats = column.endswith("_id") and dtype == pl.String and bool(frame[column].str.ends_with(".0").any())
         return parse.id_expr(column, dtype, excel_floats=floats), None, False
     numbers = _numeric_attribute(frame, column, source)
     return (numbers if numbers is not None else pl.col(column)), None, False
+
+
+def _needs_cleaning(values: pl.Series) -> bool:
+    """Text with surrounding spaces, empty strings or Excel-float ids ('17850.0') needs id_expr."""
+    text = values.str
+    return bool((text.len_bytes() == 0).any() or text.starts_with(" ").any() or text.ends_with(" ").any()
+                or text.ends_with(".0").any())
 
 
 def _date_format(values: pl.Series, column: str, source: Source, locator: Locator, table: str) -> tuple[str, str | None]:
