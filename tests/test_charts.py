@@ -1,0 +1,60 @@
+"""Chart snapshots: the Vega-Lite dict of every RFM and cohort chart on the golden fixture (never SVG bytes).
+
+Regenerate only after an intended chart change, then review the diff: CJMGEN_REGEN_GOLDEN=1 pytest tests/test_charts.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from cjmgen.analyses import cohorts, rfm
+from cjmgen.analyses.base import Context
+from cjmgen.facts import build_facts
+from cjmgen.render.svg import chart_spec, to_svg
+from test_golden import AS_OF, COHORT_PARAMS, RFM_PARAMS, transactions
+
+SNAPSHOTS = Path(__file__).parent / "golden" / "charts"
+REGEN = os.environ.get("CJMGEN_REGEN_GOLDEN") == "1"
+
+
+def _charts(locale: str) -> dict[str, dict]:
+    spec = SimpleNamespace(project=SimpleNamespace(locale=locale))
+    ctx = Context(spec, build_facts({"transactions": transactions()}, AS_OF))
+    out = {}
+    for module, params in ((rfm, RFM_PARAMS), (cohorts, COHORT_PARAMS)):
+        result = module.compute(ctx, params)
+        for key, chart in module.charts(result, ctx).items():
+            out[f"{module.name}_{key}_{locale}"] = chart_spec(chart, "#1f4e79", locale)
+    return out
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+def test_chart_specs_match_snapshots(locale):
+    for key, spec in _charts(locale).items():
+        path = SNAPSHOTS / f"{key}.json"
+        text = json.dumps(spec, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        if REGEN:
+            SNAPSHOTS.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert path.is_file(), f"no snapshot {path.name}: regenerate with CJMGEN_REGEN_GOLDEN=1"
+        assert json.loads(text) == json.loads(path.read_text(encoding="utf-8")), key
+
+
+def test_theme_and_locale_reach_every_chart():
+    for key, spec in _charts("ru").items():
+        assert spec["config"]["view"]["stroke"] is None, key  # the theme survives Altair's own view config
+        assert spec["config"]["locale"]["number"]["decimal"] == ",", key
+        assert spec["config"]["font"] == "DejaVu Sans", key
+
+
+def test_charts_render_to_svg_with_cyrillic_labels():
+    spec = SimpleNamespace(project=SimpleNamespace(locale="ru"))
+    ctx = Context(spec, build_facts({"transactions": transactions()}, AS_OF))
+    chart = rfm.charts(rfm.compute(ctx, RFM_PARAMS), ctx)["rf_customers"]
+    svg = to_svg(chart, "#1f4e79", "ru")
+    assert svg.startswith("<svg") and "Клиенты по R × F" in svg
