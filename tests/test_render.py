@@ -51,7 +51,7 @@ def test_markdown_images_only_from_inside_the_project(tmp_path):
     assert html.count('src=""') == 2
 
 
-def test_pdf_renderer_refuses_files_outside_the_project(tmp_path):
+def test_pdf_renderer_refuses_files_outside_the_project(tmp_path, caplog):
     project = tmp_path / "project"
     project.mkdir()
     (project / "inside.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>")
@@ -62,3 +62,7 @@ def test_pdf_renderer_refuses_files_outside_the_project(tmp_path):
     target = tmp_path / "out.pdf"
     write_pdf(html, target, project)
     assert "Hello report" in PdfReader(target).pages[0].extract_text()
+    refused = caplog.text
+    assert f"cjmgen reads no file outside the project: {outside}" in refused
+    assert "disallowed protocol" in refused and "example.com" in refused
+    assert "inside.svg" not in refused
