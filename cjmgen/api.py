@@ -181,17 +181,23 @@ def read_sources(loaded: LoadedSpec) -> dict[str, SourceData]:
 
 
 def _check_needs(loaded: LoadedSpec, sources: dict[str, SourceData]) -> None:
+    """Every column an enabled analysis needs (declared, or implied by its parameters) is in the data."""
     problems = []
     for name in enabled_analyses(loaded.spec):
         a = ANALYSES[name]
-        for table, columns in a.needs.items():
-            have = sources[table].frame.columns
-            for column in columns:
-                if column not in have:
-                    where = ("analyses", name) if a.spec_block is None else (a.spec_block,)
-                    problems.append(loaded.locator.problem(
-                        where, f"{name} needs {table}.{column}; the spec maps no such column and "
-                               f"{loaded.spec.sources[table].path} has none"))
+        root = ("analyses", name) if a.spec_block is None else (a.spec_block,)
+        wanted = [((), table, column) for table, columns in a.needs.items() for column in columns]
+        if hasattr(a, "needs_for"):
+            wanted += a.needs_for(params_of(a, loaded.spec))
+        for where, table, column in wanted:
+            if table not in sources:
+                message = f"{name} needs {table}.{column}; the spec has no sources.{table}"
+            elif column not in sources[table].frame.columns:
+                message = (f"{name} needs {table}.{column}; the spec maps no such column and "
+                           f"{loaded.spec.sources[table].path} has none")
+            else:
+                continue
+            problems.append(loaded.locator.problem((*root, *where), message))
     if problems:
         raise UserError(problems)
 

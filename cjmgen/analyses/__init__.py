@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from cjmgen.analyses import cohorts, journey, matrices, maturity, qfd, rfm, survey
+from cjmgen.analyses import (
+    basket_kpis, cohorts, drivers, journey, ltv, matrices, maturity, owner_dynamics, qfd,
+    repeat, rfm, seasonality, survey,
+)
 from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
-_MODULES: tuple[ModuleType, ...] = (rfm, cohorts, journey, qfd, survey, maturity, matrices)
+_MODULES: tuple[ModuleType, ...] = (
+    rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, owner_dynamics,
+    ltv,
+)
 
 
 def _registry(modules: tuple[ModuleType, ...]) -> dict[str, Analysis]:

@@ -54,6 +54,9 @@ class Analysis(Protocol):
 
     def compute(self, ctx: Context, params: Any) -> Result: ...
 
+    # Optional: `needs_for(params) -> list[(spec sub-path, table, column)]` — columns its parameters imply
+    # (e.g. a breakdown by store needs transactions.store), checked and located before any compute.
+
     def charts(self, result: Result, ctx: Context) -> "dict[str, alt.Chart | alt.LayerChart]": ...
 
     def methodology(self, params: Any, locale: str) -> str:

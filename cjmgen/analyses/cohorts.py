@@ -31,6 +31,17 @@ class Params(Strict):
                           "order) or any customers column (gender, region, …).")
 
 
+ORDER_DIMENSIONS = ("store", "channel", "manager")
+
+
+def needs_for(params: Params) -> list[tuple[tuple[str, ...], str, str]]:
+    """A breakdown needs its column: an order dimension in transactions, anything else in customers."""
+    if not params.breakdown:
+        return []
+    table = "transactions" if params.breakdown in ORDER_DIMENSIONS else "customers"
+    return [(("breakdown",), table, params.breakdown)]
+
+
 def period_index(day: pl.Expr, period: str) -> pl.Expr:
     """A running period number: months or quarters since year 0, weeks (Monday start) since 1970-01-05."""
     if period == "month":

@@ -1,0 +1,225 @@
+"""Buy-'til-you-die models on plain arrays: BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013).
+
+Conventions (per customer, all times in one unit): x = repeat purchases, t_x = time of the last purchase
+after the first (recency), T = time from the first purchase to the end of the observation period.
+Parameters are fitted by maximum likelihood over their logarithms (all are positive), starting with
+L-BFGS-B and polishing with Nelder-Mead when L-BFGS-B stops without convergence. No polars here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import optimize, special
+
+BGNBD = ("r", "alpha", "a", "b")
+"""BG/NBD parameters: λ ~ Gamma(shape r, rate alpha); dropout probability p ~ Beta(a, b)."""
+GAMMA_GAMMA = ("p", "q", "gamma")
+"""Gamma-Gamma parameters: purchase value ~ Gamma(shape p, rate ν); ν ~ Gamma(shape q, rate gamma)."""
+
+_LOG_BOUND = 15.0  # parameters between e^-15 and e^15: wide, and keeps every term finite
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A maximum-likelihood fit: estimates, standard errors (None where the Hessian is not usable), diagnostics."""
+
+    params: dict[str, float]
+    std_errors: dict[str, float | None]
+    log_likelihood: float
+    converged: bool
+    message: str
+    iterations: int
+    customers: int
+
+
+# ------------------------------------------------------------------ BG/NBD
+
+
+def bgnbd_log_likelihood(params: dict[str, float], x, t_x, T) -> np.ndarray:
+    """Per-customer log-likelihood of (x, t_x, T) under BG/NBD, computed in logs."""
+    r, alpha, a, b = (params[k] for k in BGNBD)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    common = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+              + special.betaln(a, b + x) - special.betaln(a, b))
+    still_alive = -(r + x) * np.log(alpha + T)
+    repeat = x > 0
+    # B(a+1, b+x-1) / B(a, b+x) = a / (b+x-1): the customer dropped out right after the last purchase
+    dropped = np.full_like(x, -np.inf)
+    dropped[repeat] = (np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat]))
+    return common + np.logaddexp(still_alive, dropped)
+
+
+def bgnbd_p_alive(params: dict[str, float], x, t_x, T) -> np.ndarray:
+    """P(alive at T | x, t_x, T): 1 for customers without repeat purchases (the model only drops after a purchase)."""
+    r, alpha, a, b = (params[k] for k in BGNBD)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    out = np.ones_like(x)
+    repeat = x > 0
+    xr = x[repeat]
+    log_odds = np.log(a) - np.log(b + xr - 1) + (r + xr) * (np.log(alpha + T[repeat]) - np.log(alpha + t_x[repeat]))
+    out[repeat] = special.expit(-log_odds)  # 1 / (1 + odds), stable for large odds
+    return out
+
+
+def bgnbd_expected_purchases(params: dict[str, float], t, x, t_x, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T]: expected purchases in the next t time units (Fader, Hardie & Lee 2005).
+
+    The paper's ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; z) overflows for frequent buyers; Euler's
+    transformation ₂F₁(A, B; C; z) = (1−z)^(C−A−B) ₂F₁(C−A, C−B; C; z) turns it into the equal
+    (1−z)^(a−1) · ₂F₁(a+b−1−r, a−1; a+b+x−1; z), whose parameters stay small, with z = t/(α+T+t).
+    """
+    r, alpha, a, b = (params[k] for k in BGNBD)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    t = np.asarray(t, dtype=float)
+    z = t / (alpha + T + t)
+    remaining = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    main = (a + b + x - 1) / (a - 1) * (1 - remaining)
+    log_odds = np.where(x > 0, np.log(a) - np.log(b + np.maximum(x, 1) - 1)
+                        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)), -np.inf)
+    return main * special.expit(-log_odds)  # main / (1 + odds), without overflow
+
+
+def bgnbd_expected_purchases_new(params: dict[str, float], t) -> np.ndarray:
+    """E[X(t)]: expected repeat purchases of a new customer within t of the first purchase."""
+    r, alpha, a, b = (params[k] for k in BGNBD)
+    t = np.asarray(t, dtype=float)
+    hyp = special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
+    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+
+
+def fit_bgnbd(x, t_x, T, weights=None, max_iter: int = 2000) -> Fit:
+    """Maximum-likelihood BG/NBD; weights count identical customers (rows of equal x, t_x, T)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    rate = max(float(np.average(x, weights=w)), 0.1) / max(float(np.average(T, weights=w)), 1e-6)
+    start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
+    return _fit(lambda p: bgnbd_log_likelihood(p, x, t_x, T), BGNBD, start, w, max_iter)
+
+
+def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tuple[np.ndarray, np.ndarray]:
+    """(x, t_x) for customers observed for T each, drawn from the model's story (for tests and checks).
+
+    A customer's first purchase is at 0; purchases follow a Poisson process of rate λ; after each repeat
+    purchase the customer drops out with probability p.
+    """
+    r, alpha, a, b = (params[k] for k in BGNBD)
+    T = np.asarray(T, dtype=float)
+    lam = rng.gamma(r, 1 / alpha, size=T.shape)
+    drop = rng.beta(a, b, size=T.shape)
+    x, t_x = np.zeros_like(T), np.zeros_like(T)
+    for i in range(T.size):
+        now = 0.0
+        while True:
+            now += rng.exponential(1 / lam[i])
+            if now > T[i]:
+                break
+            x[i] += 1
+            t_x[i] = now
+            if rng.random() < drop[i]:
+                break
+    return x, t_x
+
+
+# ------------------------------------------------------------------ Gamma-Gamma
+
+
+def gamma_gamma_log_likelihood(params: dict[str, float], x, m) -> np.ndarray:
+    """Per-customer log-density of the average purchase value m over x purchases."""
+    p, q, gamma = (params[k] for k in GAMMA_GAMMA)
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    px = p * x
+    return (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
+            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + m * x))
+
+
+def gamma_gamma_expected_value(params: dict[str, float], x, m) -> np.ndarray:
+    """E[value of a purchase | x purchases averaging m]: a weighted mean of the population mean and m.
+
+    With x = 0 this is the population mean p·gamma/(q−1) (defined for q > 1).
+    """
+    p, q, gamma = (params[k] for k in GAMMA_GAMMA)
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    return p * (gamma + x * m) / (p * x + q - 1)
+
+
+def fit_gamma_gamma(x, m, weights=None, max_iter: int = 2000) -> Fit:
+    """Maximum-likelihood Gamma-Gamma on customers with x > 0 purchases of positive average value m."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    mean = float(np.average(m, weights=w))
+    # moment-style start: p = 2, q = 3 gives mean p·gamma/(q−1) = gamma
+    start = np.log([2.0, 3.0, max(mean, 1e-6)])
+    return _fit(lambda p: gamma_gamma_log_likelihood(p, x, m), GAMMA_GAMMA, start, w, max_iter)
+
+
+def simulate_gamma_gamma(rng: np.random.Generator, params: dict[str, float], x) -> np.ndarray:
+    """Average value of x purchases per customer: ν ~ Gamma(q, rate gamma), each value ~ Gamma(p, rate ν)."""
+    p, q, gamma = (params[k] for k in GAMMA_GAMMA)
+    x = np.asarray(x, dtype=float)
+    nu = rng.gamma(q, 1 / gamma, size=x.shape)
+    # the sum of x independent Gamma(p, ν) values is Gamma(p·x, ν)
+    return rng.gamma(p * x, 1 / nu) / x
+
+
+# ------------------------------------------------------------------ fitting
+
+
+def _fit(loglik: Callable[[dict[str, float]], np.ndarray], names: tuple[str, ...], start: np.ndarray,
+         weights: np.ndarray, max_iter: int) -> Fit:
+    """Minimise the mean negative log-likelihood over log-parameters; standard errors from the Hessian."""
+    total = float(weights.sum())
+
+    def objective(theta: np.ndarray) -> float:
+        value = -float(np.dot(weights, loglik(dict(zip(names, np.exp(theta)))))) / total
+        return value if np.isfinite(value) else 1e100
+
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(names)
+    found = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds,
+                              options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-8})
+    iterations = int(found.nit)
+    if not found.success:
+        polished = optimize.minimize(objective, found.x, method="Nelder-Mead",
+                                     options={"maxiter": max_iter, "xatol": 1e-8, "fatol": 1e-12})
+        iterations += int(polished.nit)
+        found = polished if polished.fun <= found.fun else found
+        found.success = bool(polished.success)
+    theta = np.asarray(found.x, dtype=float)
+    at_bound = bool(np.any(np.abs(theta) >= _LOG_BOUND - 1e-6))
+    estimates = dict(zip(names, (float(v) for v in np.exp(theta))))
+    converged = bool(found.success) and not at_bound and bool(np.isfinite(found.fun))
+    message = "parameter at the search bound" if at_bound else str(found.message)
+    return Fit(estimates, _std_errors(objective, theta, total, names), -float(found.fun) * total,
+               converged, message, iterations, int(round(total)))
+
+
+def _std_errors(objective: Callable[[np.ndarray], float], theta: np.ndarray, total: float,
+                names: tuple[str, ...]) -> dict[str, float | None]:
+    """Delta-method standard errors: SE(θ) = θ · SE(log θ), from a central-difference Hessian of −log L."""
+    hessian = _hessian(lambda v: objective(v) * total, theta)
+    try:
+        covariance = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:
+        return dict.fromkeys(names)
+    variances = np.diag(covariance)
+    definite = bool(np.all(np.linalg.eigvalsh((hessian + hessian.T) / 2) > 0))
+    ok = np.isfinite(variances) & (variances > 0) & definite
+    values = np.exp(theta) * np.sqrt(np.where(variances > 0, variances, np.nan))
+    return {name: (float(v) if ok[i] and np.isfinite(v) else None) for i, (name, v) in enumerate(zip(names, values))}
+
+
+def _hessian(f: Callable[[np.ndarray], float], at: np.ndarray, step: float = 1e-4) -> np.ndarray:
+    n = at.size
+    out = np.empty((n, n))
+    base = f(at)
+    for i in range(n):
+        for j in range(i, n):
+            ei, ej = np.eye(n)[i] * step, np.eye(n)[j] * step
+            if i == j:
+                out[i, i] = (f(at + ei) - 2 * base + f(at - ei)) / step**2
+            else:
+                mixed = f(at + ei + ej) - f(at + ei - ej) - f(at - ei + ej) + f(at - ei - ej)
+                out[i, j] = out[j, i] = mixed / (4 * step**2)
+    return out

@@ -1,0 +1,93 @@
+"""Golden tables of the repeat-purchase and seasonality analyses on the committed fixture of tests/test_golden.py.
+
+Regenerate ONLY after an intended change of a definition or of a table's layout:
+
+    CJMGEN_REGEN_GOLDEN=1 .venv/bin/pytest tests/test_golden_repeat.py
+
+then review `git diff tests/golden/` row by row before committing. Never edit tests/golden/*.csv by hand.
+Each golden is the table sorted by its key columns, written with polars' write_csv, and compared with
+polars.testing.assert_frame_equal (floats to a relative 1e-9).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from cjmgen.analyses import repeat, seasonality
+from cjmgen.analyses.base import Context
+from cjmgen.facts import build_facts
+
+HERE = Path(__file__).parent
+FIXTURE = HERE / "fixtures" / "golden_transactions.csv"
+GOLDEN = HERE / "golden"
+REGEN = os.environ.get("CJMGEN_REGEN_GOLDEN") == "1"
+AS_OF = dt.date(2024, 3, 15)  # the same analysis date as tests/test_golden.py
+
+REPEAT_PARAMS = repeat.Params(max_order=6, breakdown="store", min_customers=3, gap_bin_days=15, max_gap_days=90)
+SEASONALITY_PARAMS = seasonality.Params()
+
+SORT_KEYS = {
+    "repeat_survival": ["order_number"],
+    "repeat_gaps": ["order_number", "days_from"],
+    "repeat_thresholds": ["order_number"],
+    "repeat_survival_by_store": ["group", "order_number"],
+    "seasonality_monthly": ["month"],
+    "seasonality_month_of_year": ["year", "month"],
+    "seasonality_weekday": ["weekday"],
+    "seasonality_index": ["month"],
+}
+
+
+def transactions() -> pl.DataFrame:
+    return pl.read_csv(FIXTURE, schema_overrides={
+        "customer_id": pl.String, "order_id": pl.String, "date": pl.String, "amount": pl.Float64, "store": pl.String,
+    }).with_columns(pl.col("date").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us"))
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pl.DataFrame]:
+    ctx = Context(None, build_facts({"transactions": transactions()}, AS_OF))
+    out = {**repeat.compute(ctx, REPEAT_PARAMS).tables, **seasonality.compute(ctx, SEASONALITY_PARAMS).tables}
+    assert set(out) == set(SORT_KEYS)
+    return {name: frame.sort(SORT_KEYS[name]) for name, frame in out.items()}
+
+
+def read_golden(path: Path, like: pl.DataFrame) -> pl.DataFrame:
+    """The golden CSV as text, each column cast to the dtype the computed table has (booleans read as true/false)."""
+    golden = pl.read_csv(path, infer_schema=False)
+    assert golden.columns == like.columns, f"{path.name}: columns changed; regenerate if intended"
+    return golden.with_columns(
+        pl.col(name).replace_strict({"true": True, "false": False}, return_dtype=pl.Boolean) if dtype == pl.Boolean
+        else pl.col(name).cast(dtype) for name, dtype in like.schema.items())
+
+
+@pytest.mark.parametrize("name", sorted(SORT_KEYS))
+def test_golden(name: str, tables: dict[str, pl.DataFrame]):
+    path = GOLDEN / f"{name}.csv"
+    got = tables[name]
+    if REGEN:
+        GOLDEN.mkdir(exist_ok=True)
+        got.write_csv(path)
+    assert path.exists(), f"{path} missing: run CJMGEN_REGEN_GOLDEN=1 .venv/bin/pytest tests/test_golden_repeat.py"
+    assert_frame_equal(got, read_golden(path, got), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_repeat_survival_contract(tables: dict[str, pl.DataFrame]):
+    assert tables["repeat_survival"].columns[:8] == list(repeat.SURVIVAL_COLUMNS) == [
+        "order_number", "customers", "share_of_customers", "conversion_to_next", "churn_after",
+        "median_days_to_next", "p80_days_to_next", "avg_check"]
+
+
+def test_goldens_agree_with_each_other(tables: dict[str, pl.DataFrame]):
+    survival, by_store = tables["repeat_survival"], tables["repeat_survival_by_store"]
+    firsts = by_store.filter(pl.col("order_number") == 1)
+    assert firsts["customers"].sum() == survival["customers"][0]
+    monthly, weekday = tables["seasonality_monthly"], tables["seasonality_weekday"]
+    assert monthly["revenue"].sum() == pytest.approx(weekday["revenue"].sum())
+    assert monthly["orders"].sum() == weekday["orders"].sum()

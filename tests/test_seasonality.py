@@ -1,0 +1,223 @@
+"""Seasonality (METHODS §4), checked three ways.
+
+1. A hand fixture (an empty month, partial first and last months, a return booked later on the sale's receipt,
+   a return-only receipt, an unidentified receipt, a line after as_of) with every cell written out; a synthetic
+   three-year series with a known seasonal pattern the index must recover exactly, and year-over-year growth.
+2. A plain-Python reference of the monthly and weekday tables on hypothesis-generated logs.
+3. Invariants: monthly revenue sums to total revenue, orders to the real orders, weekday shares sum to 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from cjmgen.analyses import seasonality
+from cjmgen.analyses.base import Context
+from cjmgen.facts import build_facts
+
+D = dt.date
+SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64}
+
+
+def tx(rows: list[tuple]) -> pl.DataFrame:
+    """Canonical transactions from (customer_id, order_id, 'YYYY-MM-DD HH:MM', amount) rows."""
+    return pl.DataFrame(
+        {"customer_id": [r[0] for r in rows], "order_id": [r[1] for r in rows],
+         "date": [dt.datetime.fromisoformat(r[2]) for r in rows], "amount": [float(r[3]) for r in rows]},
+        schema=SCHEMA)
+
+
+def run(lines: pl.DataFrame, as_of: dt.date | None, **params):
+    return seasonality.compute(Context(None, build_facts({"transactions": lines}, as_of)), seasonality.Params(**params))
+
+
+# ===================================================================== 1. hand fixture
+#
+# as_of Sat 2024-02-10. First line Sun 2023-10-15: October is partial, November has no sales, February is partial.
+# X o0 Sun 2023-10-15 25 | A o1 Wed 2023-12-20 100 | unidentified o2 Sat 2023-12-30 50
+# A o3 Mon 2024-01-01 40, and a return −10 under o3 on Mon 2024-02-05 (February revenue, Monday)
+# B o4 Mon 2024-01-01 60 | B o5 Sat 2024-01-13 return-only −20: revenue, not an order
+# C o6 Sat 2024-02-10 30 | C o7 Sun 2024-02-11 500: after as_of, ignored
+HAND_AS_OF = D(2024, 2, 10)
+HAND = tx([
+    ("X", "o0", "2023-10-15 10:00", 25), ("A", "o1", "2023-12-20 10:00", 100), (None, "o2", "2023-12-30 10:00", 50),
+    ("A", "o3", "2024-01-01 10:00", 40), ("A", "o3", "2024-02-05 10:00", -10), ("B", "o4", "2024-01-01 12:00", 60),
+    ("B", "o5", "2024-01-13 10:00", -20), ("C", "o6", "2024-02-10 10:00", 30), ("C", "o7", "2024-02-11 10:00", 500),
+])
+MONTHLY = ["month", "revenue", "orders", "active_customers", "avg_check", "complete"]
+HAND_MONTHLY = [
+    ("2023-10", 25.0, 1, 1, 25.0, False),      # starts on the 15th: partial
+    ("2023-11", 0.0, 0, 0, None, True),        # no sales: zeros, no average check
+    ("2023-12", 150.0, 2, 1, 75.0, True),      # o1 + unidentified o2; only A is a customer
+    ("2024-01", 80.0, 2, 2, 40.0, True),       # 40 + 60 − 20 (return-only receipt); orders o3, o4
+    ("2024-02", 20.0, 1, 1, 20.0, False),      # 30 − 10 (o3's return, dated in February); ends on the 10th
+]
+
+
+def test_hand_monthly():
+    got = run(HAND, HAND_AS_OF).tables["seasonality_monthly"]
+    assert_frame_equal(got, pl.DataFrame(HAND_MONTHLY, schema=MONTHLY, orient="row"), check_dtypes=False)
+
+
+def test_hand_month_of_year():
+    got = run(HAND, HAND_AS_OF).tables["seasonality_month_of_year"]
+    assert got.columns == ["year", "month", "revenue", "orders", "active_customers", "complete"]
+    assert got.select("year", "month", "revenue", "orders", "active_customers").rows() == [
+        (2023, 10, 25.0, 1, 1), (2023, 11, 0.0, 0, 0), (2023, 12, 150.0, 2, 1), (2024, 1, 80.0, 2, 2),
+        (2024, 2, 20.0, 1, 1)]
+
+
+def test_hand_weekday():
+    got = run(HAND, HAND_AS_OF).tables["seasonality_weekday"]
+    # orders by order date: Mon o3 o4, Wed o1, Sat o2 o6, Sun o0 → 6
+    # revenue by line date: Mon 40 + 60 − 10 = 90, Wed 100, Sat 50 − 20 + 30 = 60, Sun 25 → 275
+    assert got.select("weekday", "name", "orders", "revenue").rows() == [
+        (1, "Monday", 2, 90.0), (2, "Tuesday", 0, 0.0), (3, "Wednesday", 1, 100.0), (4, "Thursday", 0, 0.0),
+        (5, "Friday", 0, 0.0), (6, "Saturday", 2, 60.0), (7, "Sunday", 1, 25.0)]
+    assert got["orders_share"].to_list() == pytest.approx([2 / 6, 0, 1 / 6, 0, 0, 2 / 6, 1 / 6])
+    assert got["revenue_share"].to_list() == pytest.approx([90 / 275, 0, 100 / 275, 0, 0, 60 / 275, 25 / 275])
+
+
+def test_hand_facts():
+    f = run(HAND, HAND_AS_OF).facts
+    # Monday and Saturday tie on 2 orders: the earlier weekday wins
+    assert (f["busiest_weekday"], f["busiest_weekday_share"], f["weekend_orders_share"]) == ("Monday", 2 / 6, 0.5)
+    assert f["peak_month"] is None and f["revenue_growth"] is None and f["last_full_year"] is None  # < 24 months
+    assert run(HAND, HAND_AS_OF).tables["seasonality_index"].is_empty()
+
+
+# A flat level of 100 a month times a known pattern (averaging 1). With no trend the centred 2×12 moving average
+# is exactly 100, so every ratio is the pattern and the index recovers it. 2021-01-01 .. 2023-12-31: 36 complete
+# months → ratios for 2021-07 .. 2023-06: two per calendar month.
+PATTERN = [0.75, 0.9, 1.0, 1.0, 1.0, 1.1, 1.2, 1.0, 1.0, 0.9, 0.9, 1.25]
+
+
+def three_years() -> pl.DataFrame:
+    rows = []
+    for year in (2021, 2022, 2023):
+        for month in range(1, 13):
+            # 2021–2022: customer A every month; 2023: A in odd months, B in even ones (2 customers vs 1)
+            who = "A" if year < 2023 or month % 2 else "B"
+            rows.append((who, f"{year}-{month}", f"{year}-{month:02d}-01 10:00", 100 * PATTERN[month - 1]))
+    rows.append((None, "last", "2023-12-31 10:00", 0))  # as_of defaults to the last day; a zero line is an order
+    return tx(rows)
+
+
+def test_seasonal_index_recovers_a_known_pattern():
+    result = run(three_years(), None)
+    index = result.tables["seasonality_index"]
+    assert index["month"].to_list() == list(range(1, 13))
+    assert index["years"].to_list() == [2] * 12
+    assert index["index"].to_list() == pytest.approx(PATTERN, rel=1e-12)
+    f = result.facts
+    assert (f["peak_month"], f["peak_month_name"], f["trough_month"], f["trough_month_name"]) == (12, "December", 1, "January")
+    assert (f["peak_index"], f["trough_index"]) == (pytest.approx(1.25), pytest.approx(0.75))
+    assert run(three_years(), None, min_years=3).tables["seasonality_index"].is_empty()
+
+
+def test_year_over_year_growth_of_the_last_complete_year():
+    f = run(three_years(), None).facts
+    assert (f["last_full_year"], f["previous_year"]) == (2023, 2022)
+    # same revenue; orders 12 vs 13 (the zero-amount receipt on 12-31 is an order); customers {A, B} vs {A}
+    assert f["revenue_growth"] == pytest.approx(0.0)
+    assert f["orders_growth"] == pytest.approx(13 / 12 - 1)
+    assert f["customers_growth"] == pytest.approx(1.0)
+
+
+def test_no_growth_when_the_last_year_is_partial():
+    f = run(three_years(), D(2023, 12, 30)).facts
+    assert (f["last_full_year"], f["revenue_growth"]) == (2022, pytest.approx(0.0))
+    f = run(three_years().filter(pl.col("date") >= dt.datetime(2022, 1, 1)), D(2023, 12, 30)).facts
+    assert (f["last_full_year"], f["revenue_growth"]) == (2022, None)  # 2021 absent: nothing to compare
+
+
+def test_every_param_is_documented():
+    assert all(field.description for field in seasonality.Params.model_fields.values())
+
+
+# ===================================================================== 2. plain-Python reference
+
+def ref_tables(lines: list[dict], as_of: dt.date | None):
+    """Monthly {YYYY-MM: [revenue, orders, customers]} over every month first..as_of, and weekday {1..7: [orders, revenue]}."""
+    as_of = as_of or max(line["date"].date() for line in lines)
+    kept = [line for line in lines if line["date"].date() <= as_of]
+    first = min((line["date"].date() for line in kept), default=as_of)  # nothing kept: facts start at as_of
+    months, y, m = {}, first.year, first.month
+    while (y, m) <= (as_of.year, as_of.month):
+        months[f"{y}-{m:02d}"] = [0.0, 0, set()]
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    weekdays = {d: [0, 0.0] for d in range(1, 8)}
+    orders: dict = {}
+    for line in kept:
+        day = line["date"].date()
+        months[day.strftime("%Y-%m")][0] += line["amount"]
+        weekdays[day.isoweekday()][1] += line["amount"]
+        o = orders.setdefault(line["order_id"], {"day": day, "customer": line["customer_id"], "real": False})
+        o["day"] = min(o["day"], day)
+        o["real"] = o["real"] or line["amount"] >= 0
+    for o in orders.values():
+        if o["real"]:
+            months[o["day"].strftime("%Y-%m")][1] += 1
+            weekdays[o["day"].isoweekday()][0] += 1
+            if o["customer"] is not None:
+                months[o["day"].strftime("%Y-%m")][2].add(o["customer"])
+    return months, weekdays, sum(line["amount"] for line in kept)
+
+
+BASE = dt.datetime(2023, 11, 20)
+AMOUNTS = [-30.0, -5.0, 0.0, 5.0, 10.0, 20.0, 50.0, 120.0]
+
+
+@st.composite
+def logs(draw, max_lines: int = 30, span_days: int = 150):
+    """(lines, as_of or None); a receipt id may span days (a later return under the sale's id)."""
+    lines = []
+    for _ in range(draw(st.integers(1, max_lines))):
+        customer = draw(st.sampled_from(["c0", "c1", "c2", "c3", None]))
+        offset = draw(st.integers(0, span_days))
+        lines.append({"customer_id": customer, "order_id": f"{customer or 'u'}-{draw(st.integers(0, 6))}",
+                      "date": BASE + dt.timedelta(days=offset, hours=draw(st.integers(0, 23))),
+                      "amount": draw(st.sampled_from(AMOUNTS))})
+    as_of = draw(st.one_of(st.none(), st.integers(0, span_days + 10).map(lambda d: (BASE + dt.timedelta(days=d)).date())))
+    return lines, as_of
+
+
+FAST = settings(max_examples=60, deadline=None)
+
+
+@FAST
+@given(data=logs())
+def test_matches_reference_and_invariants(data):
+    lines, as_of = data
+    frame = pl.DataFrame(lines, schema=SCHEMA)
+    # one receipt id = one customer: the generator reuses ids only within a customer
+    result = run(frame, as_of)
+    months, weekdays, total = ref_tables(lines, as_of)
+    monthly = result.tables["seasonality_monthly"]
+    assert monthly["month"].to_list() == list(months)
+    for row in monthly.iter_rows(named=True):
+        revenue, orders, customers = months[row["month"]]
+        assert (row["revenue"], row["orders"], row["active_customers"]) == (pytest.approx(revenue), orders, len(customers))
+    weekday = result.tables["seasonality_weekday"]
+    assert weekday["weekday"].to_list() == list(range(1, 8))
+    for row in weekday.iter_rows(named=True):
+        assert (row["orders"], row["revenue"]) == (weekdays[row["weekday"]][0], pytest.approx(weekdays[row["weekday"]][1]))
+    # invariants: monthly revenue sums to total revenue, orders to the real orders, shares sum to 1
+    assert monthly["revenue"].sum() == pytest.approx(total)
+    assert monthly["orders"].sum() == weekday["orders"].sum()
+    if weekday["orders"].sum():
+        assert weekday["orders_share"].sum() == pytest.approx(1.0)
+    if round(total, 6) > 0:
+        assert weekday["revenue_share"].sum() == pytest.approx(1.0)
+    else:
+        assert weekday["revenue_share"].null_count() == 7
+    by_year = result.tables["seasonality_month_of_year"]
+    assert by_year.select(pl.format("{}-{}", "year", pl.col("month").cast(pl.String).str.zfill(2))).to_series().to_list() \
+        == monthly["month"].to_list()
+    assert monthly["complete"].to_list()[1:-1] == [True] * max(monthly.height - 2, 0)
