@@ -6,6 +6,7 @@ import difflib
 import platform
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -115,6 +116,10 @@ def build(spec_path: Path, out: Path | None = None, *, progress: Progress | None
         _check_needs(loaded, sources)
     with clock.stage("facts"):
         facts = build_facts({t: s.frame for t, s in sources.items()}, loaded.spec.project.as_of) if sources else None
+        from cjmgen.render.quality import quality_of
+
+        quality = quality_of(sources, facts)
+        sources = {t: replace(s, frame=s.frame.clear()) for t, s in sources.items()}  # facts hold the data now
     _check_customers(loaded, facts)
     ctx = Context(loaded.spec, facts)
     results: dict[str, Result] = {}
@@ -123,7 +128,7 @@ def build(spec_path: Path, out: Path | None = None, *, progress: Progress | None
             results[name] = ANALYSES[name].compute(ctx, params_of(ANALYSES[name], loaded.spec))
     staging = Staging(out)
     try:
-        _write_report(staging, loaded, ctx, sources, results, clock)
+        _write_report(staging, loaded, ctx, quality, results, clock)
         with clock.stage("tables"):
             _write_tables(staging, loaded, sources, results)
         info = build_info(loaded, sources, facts, clock.timings)
@@ -136,7 +141,7 @@ def build(spec_path: Path, out: Path | None = None, *, progress: Progress | None
     return BuildResult(out, files, clock.timings, info)
 
 
-def _write_report(staging: Staging, loaded: LoadedSpec, ctx: Context, sources: dict[str, SourceData],
+def _write_report(staging: Staging, loaded: LoadedSpec, ctx: Context, quality: list,
                   results: dict[str, Result], clock: _Clock) -> None:
     from cjmgen.render.document import build_document
     from cjmgen.render.html import render_html
@@ -145,7 +150,7 @@ def _write_report(staging: Staging, loaded: LoadedSpec, ctx: Context, sources: d
     if "html" not in outputs and "pdf" not in outputs:
         return
     with clock.stage("charts"):
-        doc = build_document(ctx, loaded.base_dir, sources, results)
+        doc = build_document(ctx, loaded.base_dir, quality, results)
     with clock.stage("html"):
         templates = loaded.base_dir / loaded.spec.report.templates if loaded.spec.report.templates else None
         html = render_html(doc, templates)
@@ -237,7 +242,7 @@ def build_info(loaded: LoadedSpec, sources: dict[str, SourceData], facts: Facts 
             "path": str(loaded.spec.sources[table].path),
             "sha256": source.sha256,
             "rows_read": source.rows_read,
-            "rows_used": source.frame.height - excluded,
+            "rows_used": source.rows_valid - excluded,
             "rows_quarantined": source.quarantined_by_reason(),
             "rows_excluded": {"after_as_of": excluded} if excluded else {},
             "values_set_to_null": source.nulled,

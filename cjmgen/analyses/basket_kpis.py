@@ -51,13 +51,13 @@ def compute(ctx: Context, params: Params) -> Result:
 def order_baskets(orders: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """One row per real order: month, store, identified, lines, items and categories of its purchase lines
     (amount ≥ 0: a returned item is not part of the basket, as a return-only receipt is not an order)."""
-    bought = lines.filter(pl.col("amount") >= 0)
+    bought = lines.lazy().filter(pl.col("amount") >= 0)  # lazily: only the columns used are filtered
     per_order = [pl.len().alias("depth_lines")]
     if "quantity" in lines.columns:
         per_order.append(purchase_units(lines.columns).sum().alias("depth_items"))
     if "category" in lines.columns:
         per_order.append(pl.col("category").drop_nulls().n_unique().alias("width"))
-    measures = bought.group_by("order_id").agg(*per_order)
+    measures = bought.group_by("order_id").agg(*per_order).collect(engine="streaming")
     store = [pl.col("store").cast(pl.String).fill_null(NO_STORE)] if "store" in orders.columns else []
     real = orders.filter(pl.col("is_order")).select(
         "order_id", period_label(period_index(pl.col("day"), "month"), "month").alias("month"), *store,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -39,6 +40,18 @@ class SourceData:
     sha256: str
     notes: tuple[str, ...] = ()
     nulled: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_valid(self) -> int:
+        """Rows that passed typing (before any as_of cut)."""
+        return self.rows_read - len(self.quarantine)
+
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        """First and last date of the valid rows, when the table has dates."""
+        if "date" not in self.frame.columns or self.frame.is_empty():
+            return None, None
+        low, high = self.frame.select(pl.col("date").min().alias("low"), pl.col("date").max().alias("high")).row(0)
+        return low.date(), high.date()
 
     def quarantined_by_reason(self) -> dict[str, int]:
         """Quarantined row counts per reason, largest first."""

@@ -9,7 +9,6 @@ import polars as pl
 from markupsafe import Markup
 
 from cjmgen.analyses import ANALYSES, Context, Result, params_of
-from cjmgen.data.readers import SourceData
 from cjmgen.facts import Facts
 from cjmgen.render.html import Chapter, Document, SourceQuality, data_uri
 from cjmgen.render.labels import translator
@@ -26,7 +25,7 @@ def section_order(spec: Any, results: dict[str, Result]) -> list[Any]:
     return [SUMMARY, *results]
 
 
-def build_document(ctx: Context, base_dir: Path, sources: dict[str, SourceData], results: dict[str, Result]) -> Document:
+def build_document(ctx: Context, base_dir: Path, quality: list[SourceQuality], results: dict[str, Result]) -> Document:
     """Everything the templates need, charts already converted to SVG."""
     spec, t = ctx.spec, translator(ctx.locale)
     chapters = []
@@ -36,7 +35,7 @@ def build_document(ctx: Context, base_dir: Path, sources: dict[str, SourceData],
         ANALYSES[n].methodology(params_of(ANALYSES[n], spec), ctx.locale), base_dir=base_dir, project_dir=base_dir))
         for n in results]
     logo = data_uri(base_dir / spec.report.theme.logo) if spec.report.theme.logo else None
-    return Document(spec, chapters, quality(sources, ctx.facts), methodology, kpis(ctx.facts), logo)
+    return Document(spec, chapters, quality, methodology, kpis(ctx.facts), logo)
 
 
 def _chapter(i: int, section: Any, ctx: Context, base_dir: Path, results: dict[str, Result], t) -> Chapter:
@@ -77,16 +76,3 @@ def kpis(facts: Facts | None) -> dict[str, Any] | None:
         "identified_order_share": identified / real.height if real.height else None,
         "first_day": sales.first_day, "as_of": sales.as_of,
     }
-
-
-def quality(sources: dict[str, SourceData], facts: Facts | None) -> list[SourceQuality]:
-    """Rows read / used / quarantined by reason, date coverage and notes per source."""
-    rows = []
-    for table, source in sources.items():
-        excluded = facts.sales.excluded_after_as_of if facts and facts.sales and table == "transactions" else 0
-        dates = source.frame["date"] if "date" in source.frame.columns else None
-        rows.append(SourceQuality(
-            table, source.path.name, source.rows_read, source.frame.height - excluded, source.quarantined_by_reason(),
-            excluded, dates.min().date() if dates is not None and dates.len() else None,
-            dates.max().date() if dates is not None and dates.len() else None, source.notes, source.nulled))
-    return rows
