@@ -231,7 +231,7 @@ def test_charts_build():
     charts = basket_kpis.charts(run(HAND), Context(Spec, None))
     assert set(charts) == {"share_by_month", "share_heatmap", "depth", "width", "share_dots"}
     heatmap = charts["share_heatmap"].to_dict()
-    assert heatmap["title"] == "Доля заказов с картой: магазин × месяц"
+    assert heatmap["title"] == "Доля заказов с ID клиента: магазин × месяц"
     assert len(heatmap["data"]["values"]) == 5
 
 
@@ -246,3 +246,31 @@ def test_every_sentence_of_the_chapter_has_a_russian_label(partial):
     text = (templates_root() / f"{partial}.html").read_text(encoding="utf-8")
     missing = [s for s in re.findall(r't\("((?:[^"\\]|\\.)*)"\)', text) if t(s) == s]
     assert missing == []
+
+
+def _months(count: int) -> pl.DataFrame:
+    """Two stores, one identified and one anonymous order per store each month from January 2021."""
+    rows = []
+    for m in range(count):
+        day = f"{2021 + m // 12}-{m % 12 + 1:02d}-05"
+        for store in ("S1", "S2"):
+            rows += [("a", f"{store}{m}a", day, 10.0, 1.0, "X", store), (None, f"{store}{m}u", day, 10.0, 1.0, "X", store)]
+    return tx(rows)
+
+
+@pytest.mark.parametrize("months, labelled", [(24, True), (25, False), (36, False)])
+def test_heatmap_labels_cells_up_to_24_months_else_shows_a_band_legend(months, labelled):
+    from types import SimpleNamespace
+
+    from cjmgen.render.svg import to_svg
+
+    ctx = Context(SimpleNamespace(project=SimpleNamespace(locale="en")), None)
+    chart = basket_kpis.charts(run(_months(months)), ctx)["share_heatmap"]
+    spec = chart.to_dict()
+    marks = [layer["mark"]["type"] for layer in spec["layer"]] if "layer" in spec else [spec["mark"]["type"]]
+    assert marks == (["rect", "text"] if labelled else ["rect"])
+    rect = spec["layer"][0] if labelled else spec
+    assert (rect["encoding"]["color"].get("legend", "default") is None) == labelled
+    if not labelled:
+        assert rect["encoding"]["color"]["scale"]["type"] == "threshold"
+    assert "linearGradient" not in to_svg(chart, "#1f4e79")

@@ -58,3 +58,32 @@ def test_charts_render_to_svg_with_cyrillic_labels():
     chart = rfm.charts(rfm.compute(ctx, RFM_PARAMS), ctx)["rf_customers"]
     svg = to_svg(chart, "#1f4e79", "ru")
     assert svg.startswith("<svg") and "Клиенты по R × F" in svg
+
+
+# ------------------------------------------------------------------ binned colour scales (legends WeasyPrint paints)
+
+@pytest.mark.parametrize("low, high, cuts", [
+    (104, 400, [150, 200, 250, 300, 350]),     # span 296 / 5 ≈ 59: step 50 gives 6 classes, step 100 only 3
+    (0.85, 1.0, [0.9, 0.95]),                  # step 0.02 would give 8 classes: 0.05 (3) is nearer to 5
+    (0.955, 0.99, [0.96, 0.97, 0.98]),
+    (0, 1, [0.2, 0.4, 0.6, 0.8]),
+    (-3, 12, [0, 5, 10]),
+    (5, 5, [5]),                               # nothing to split: one cut, two classes
+])
+def test_nice_thresholds(low, high, cuts):
+    from cjmgen.charts.builders import nice_thresholds
+
+    assert nice_thresholds(low, high) == pytest.approx(cuts)
+
+
+def test_binned_colour_is_a_threshold_scale_with_a_band_legend_and_no_gradient():
+    import altair as alt
+
+    from cjmgen.charts.builders import binned_colour
+
+    colour = binned_colour("v", 0.9, 0.99, title=None, fmt=".0%")
+    assert colour.to_dict()["scale"] == {"type": "threshold", "domain": [0.92, 0.94, 0.96, 0.98],
+                                         "scheme": {"name": "blues", "count": 5}}
+    data = alt.Data(values=[{"x": i, "v": 0.9 + i / 100} for i in range(10)])
+    svg = to_svg(alt.Chart(data).mark_rect().encode(x="x:O", color=colour), "#1f4e79")
+    assert "linearGradient" not in svg and "role-legend" in svg and "98%" in svg

@@ -193,6 +193,105 @@ def test_hand_weeks_across_the_year_boundary():
     ]), check_dtypes=False)
 
 
+# ----------------------------------------------------------- the newest cohorts: material gaps only
+#
+# Two-proportion z with the pooled share p: z = (r − e) / √(p(1 − p)(1/n_r + 1/n_e)), worked out by hand below.
+
+@pytest.mark.parametrize("recent, earlier, z, trend", [
+    # the clinic's case: 1.9 points, z = −0.019 / √(0.5965 · 0.4035 · 0.002) = −0.866 → about as often
+    ((587, 1000), (606, 1000), -0.8660, "same"),
+    # 5 points on 20 customers: p = 71/120, z = −0.05 / √(0.59167 · 0.40833 · 0.06) = −0.4153 → noise
+    ((11, 20), (60, 100), -0.4153, "same"),
+    # 5 points on 1000 each: p = 0.575, z = −0.05 / √(0.575 · 0.425 · 0.002) = −2.2617 → lower
+    ((550, 1000), (600, 1000), -2.2617, "lower"),
+    # 2 points on 10,000 each: significant (z = −0.02 / √(0.6 · 0.4 · 0.0002) = −2.8868) but under 3 points
+    ((5900, 10000), (6100, 10000), -2.8868, "same"),
+    # exactly 3 points, z = −0.03 / √(0.585 · 0.415 · 0.0002) = −4.3053 → lower; the mirror image
+    # (p = 0.615: z = 0.03 / √(0.615 · 0.385 · 0.0002) = 4.3595) → higher
+    ((5700, 10000), (6000, 10000), -4.3053, "lower"),
+    ((6300, 10000), (6000, 10000), 4.3595, "higher"),
+    # everyone returns in both groups: no variance, no difference
+    ((30, 30), (90, 90), 0.0, "same"),
+])
+def test_newest_cohorts_trend_needs_three_points_and_significance(recent, earlier, z, trend):
+    got = cohorts.retention_trend(*recent, *earlier)
+    assert got["retention_1_recent"] == recent[0] / recent[1] and got["retention_1_earlier"] == earlier[0] / earlier[1]
+    assert got["retention_1_gap"] == pytest.approx(recent[0] / recent[1] - earlier[0] / earlier[1])
+    assert got["retention_1_z"] == pytest.approx(z, abs=1e-4)
+    assert (got["retention_1_trend"], got["recent_customers"], got["earlier_customers"]) == (trend, recent[1], earlier[1])
+
+
+def monthly_cohorts(as_of: dt.date) -> dict:
+    """One customer per cohort, January..August 2023, each back on the 2nd of the next month (the July cohort on
+    20 August)."""
+    rows = []
+    for month in range(1, 9):
+        rows.append((f"c{month}", f"{month}a", f"2023-{month:02d}-01 10:00", 10, "S1"))
+        if month < 8:
+            back = "2023-08-20 10:00" if month == 7 else f"2023-{month + 1:02d}-02 10:00"
+            rows.append((f"c{month}", f"{month}b", back, 10, "S1"))
+    return run(tx(rows), as_of).facts
+
+
+def test_the_trend_leaves_out_a_next_period_still_running_at_as_of():
+    # as_of 15 August: the July cohort's August is half over (its customer comes back on the 20th) → left out;
+    # newest three = April..June (all returned), earlier = January..March
+    running = monthly_cohorts(D(2023, 8, 15))
+    assert (running["recent_customers"], running["earlier_customers"]) == (3, 3)
+    assert (running["retention_1_recent"], running["retention_1_trend"]) == (1.0, "same")
+    assert running["retention_1"] == 6 / 7  # the pooled figure keeps every observable cell, July's 0 of 1 included
+    # as_of 31 August: August is complete → May..July (July back on the 20th) vs January..April
+    ended = monthly_cohorts(D(2023, 8, 31))
+    assert (ended["recent_customers"], ended["earlier_customers"]) == (3, 4)
+    assert (ended["retention_1_recent"], ended["retention_1"]) == (1.0, 1.0)
+
+
+def _render(partial: str, facts: dict, locale: str = "en") -> str:
+    from types import SimpleNamespace
+
+    from cjmgen.render.formatting import Formatter
+    from cjmgen.render.html import environment
+    from cjmgen.render.labels import translator
+
+    env = environment(None)
+    fmt = Formatter(locale, "EUR")
+    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date)
+    env.globals.update(t=translator(locale))
+    charts = {k: "" for k in ("retention", "ltv_curves", "ltv_heatmap")}
+    html = env.get_template(partial).render(result=SimpleNamespace(facts=facts), charts=charts)
+    return " ".join(html.split())
+
+
+TREND_FACTS = {"cohorts": 12, "retention_1": 0.6, "retention_3": None, "retention_12": None,
+               "retention_1_recent": 0.587, "retention_1_earlier": 0.606}
+
+
+@pytest.mark.parametrize("trend, chapter, summary", [
+    ("same", "The three newest cohorts return about as often as earlier ones (58.7% vs 60.6%).", "next period.</li>"),
+    ("lower", '<span class="warn">The three newest cohorts return less often (58.7% vs 60.6%).</span>',
+     "next period; the three newest cohorts return less often (58.7% vs 60.6%).</li>"),
+    ("higher", "The three newest cohorts return more often (58.7% vs 60.6%).",
+     "next period; the three newest cohorts return more often (58.7% vs 60.6%).</li>"),
+])
+def test_chapter_and_summary_follow_the_verdict(trend, chapter, summary):
+    facts = TREND_FACTS | {"retention_1_trend": trend}
+    html = _render("_cohorts.html", facts)
+    assert chapter in html and (("warn" in html) == (trend == "lower"))
+    assert summary in _render("_summary_cohorts.html", facts)
+
+
+def test_chapter_in_russian_says_about_as_often():
+    facts = TREND_FACTS | {"retention_1_trend": "same"}
+    assert "Три последние когорты возвращаются примерно так же часто, как прежние (58,7 % против 60,6 %)." in _render(
+        "_cohorts.html", facts, "ru")
+
+
+def test_methodology_states_the_materiality_rule():
+    assert "at least 3 percentage points and a two-sided two-proportion z-test" in cohorts.methodology(
+        cohorts.Params(), "en")
+    assert "не меньше 3 п. п." in cohorts.methodology(cohorts.Params(), "ru")
+
+
 # ===================================================================== 2. plain-Python reference
 
 def period_of(day: dt.date, period: str) -> tuple[int, str]:

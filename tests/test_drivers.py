@@ -421,7 +421,7 @@ def test_charts_build_on_the_hand_fixture():
     waterfall = charts["waterfall"].to_dict()
     steps = waterfall["layer"][0]["data"]["values"] if "data" in waterfall["layer"][0] else waterfall["data"]["values"]
     assert [s["step"] for s in steps] == ["Base period", "Customers", "Orders per customer", "Items per order",
-                                          "Price per item", "Unidentified checks", "Current period"]
+                                          "Price per item", "Orders without a customer ID", "Current period"]
     assert steps[-2]["hi"] == pytest.approx(430.0) and steps[0]["hi"] == 380.0
 
 

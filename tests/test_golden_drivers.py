@@ -139,14 +139,14 @@ def test_the_three_chapters_build_and_quote_their_figures(project, tables):
     parser.feed((out / "report.html").read_text(encoding="utf-8"))
     text = " ".join(" ".join(parser.chunks).split())
     for heading in ("Revenue drivers", "Basket KPIs", "Client-base dynamics by owner", "Profit formula",
-                    "Targets: +20% revenue of customers with a card", "What changed revenue: factor analysis"):
+                    "Targets: +20% revenue of identified customers", "What changed revenue: factor analysis"):
         assert heading in text, heading
     factors = tables["drivers_factors_rich"].sort(pl.col("contribution").abs(), descending=True)
     strongest = factors.filter(pl.col("driver") != "unidentified")["driver"][0]
     assert f"The strongest lever: {drivers.driver_labels('items')[strongest].lower()} (" in text
     network = tables["basket_by_store_rich"]
     share = network["identified_orders"].sum() / network["orders"].sum()
-    assert f"{share * 100:.1f}% of orders are identified (with a card)" in text
+    assert f"{share * 100:.1f}% of orders carry a customer ID" in text
     for table, columns in {
         "drivers_formula": ["period", "group", "buyers", "customers", "orders", "orders_per_customer", "avg_check",
                             "depth", "price", "revenue"],

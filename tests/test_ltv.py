@@ -495,3 +495,44 @@ def test_every_chapter_string_has_a_russian_label():
     strings |= set(ltv.HEADINGS.values()) | set(ltv.UNIT_WORDS.values())
     missing = sorted(s for s in strings if t(s) == s and s not in ("MAE",))
     assert missing == []
+
+
+# ===================================================================== P(alive) in the breakdown tables
+
+def test_p_alive_of_a_group_is_the_mean_over_its_repeat_customers():
+    # A: a repeat customer (P(alive) 0.4) and a one-time buyer (1.0 by construction) → 0.4, not 0.7;
+    # B: one-time buyers only → no mean (the table shows "—"); C: two repeat customers 0.2 and 0.6 → 0.4
+    people = pl.DataFrame({
+        "group": ["A", "A", "B", "B", "C", "C"], "value": [100.0, 20.0, 30.0, 10.0, 50.0, 70.0],
+        "orders": [3, 1, 1, 1, 2, 4], "frequency": [2, 0, 0, 0, 1, 3], "p_alive": [0.4, 1.0, 1.0, 1.0, 0.2, 0.6],
+        "expected_value": [10.0, 5.0, 5.0, 5.0, 2.0, 8.0]})
+    table = ltv.summary_by(people, ["group"])
+    assert table.select("group", "customers", "repeat_customers", "p_alive_repeat_mean").rows() == [
+        ("A", 2, 1, pytest.approx(0.4)), ("B", 2, 0, None), ("C", 2, 2, pytest.approx(0.4))]
+    assert "p_alive_mean" not in table.columns
+
+
+def test_repeat_customers_in_the_breakdown_match_the_p_alive_histogram(simulated):
+    _, _, result = simulated
+    people = result.tables["ltv_customers"]
+    by_store = result.tables["ltv_by_store"]
+    assert by_store["repeat_customers"].sum() == result.tables["ltv_p_alive"]["customers"].sum()
+    repeaters = people.filter(pl.col("frequency") > 0)
+    pooled = (by_store["p_alive_repeat_mean"] * by_store["repeat_customers"]).sum() / by_store["repeat_customers"].sum()
+    assert pooled == pytest.approx(repeaters["p_alive"].mean(), rel=1e-9)
+
+
+def test_chapter_labels_the_p_alive_column_and_explains_it(project, simulated):
+    lines, _, _ = simulated
+    html = _html(project, lines.drop("cost"), "{by: [store]}")
+    assert "P(alive), repeat customers" in html and "P(alive), mean" not in html
+    assert "P(alive) is the mean over the group&#39;s customers with a repeat purchase" in html
+
+
+def test_methodology_speaks_plainly_about_the_holdout_and_one_off_purchases():
+    en = ltv.methodology(ltv.Params(holdout_start=D(2024, 7, 1)), "en")
+    ru = re.sub(r"\s", " ", ltv.methodology(ltv.Params(holdout_start=D(2024, 7, 1)), "ru"))  # babel: "2024\u202fг."
+    assert "the holdout period starting July 1, 2024" in en and "holdout_start" not in en
+    assert "начинается 1 июля 2024 г." in ru and "holdout_start" not in ru
+    assert "a one-off large purchase" in en and "разовая крупная покупка" in ru
+    assert "holdout_start" not in ltv.methodology(ltv.Params(), "en")

@@ -393,3 +393,29 @@ def test_methodology_states_percentile_method_and_censoring():
     assert "linear interpolation" in text and "not censored" in text
     assert "at least 30 days" in repeat.methodology(repeat.Params(min_days_observed=30), "en")
     assert "линейной интерполяцией" in repeat.methodology(repeat.Params(), "ru")
+
+
+# ===================================================================== the bubble chart's legends
+
+
+@pytest.mark.parametrize("largest, values", [
+    (1550, [90, 300, 1000]),   # 1550, 387.5, 96.9 rounded down: never a bubble larger than the largest
+    (100, [6, 20, 100]), (5, [1, 5]), (3, [3]), (1, [1]),
+])
+def test_size_legend_values_have_no_zero(largest, values):
+    assert repeat.size_legend_values(largest) == values
+
+
+def test_bubbles_use_binned_colours_and_a_size_legend_without_zero():
+    from types import SimpleNamespace
+
+    from cjmgen.render.svg import to_svg
+
+    ctx = Context(SimpleNamespace(project=SimpleNamespace(locale="en")), None)
+    chart = repeat.charts(run(HAND, HAND_AS_OF), ctx)["bubbles"]
+    spec = chart.to_dict()
+    bubbles = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "circle")
+    assert bubbles["encoding"]["color"]["scale"]["type"] == "threshold"
+    assert 0 not in bubbles["encoding"]["size"]["legend"]["values"]
+    svg = to_svg(chart, "#1f4e79")
+    assert "linearGradient" not in svg and ">0</text>" not in svg.split("Customers")[-1]

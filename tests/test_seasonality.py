@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from cjmgen import api
 from cjmgen.analyses import seasonality
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
@@ -135,6 +137,74 @@ def test_no_growth_when_the_last_year_is_partial():
     assert (f["last_full_year"], f["revenue_growth"]) == (2022, pytest.approx(0.0))
     f = run(three_years().filter(pl.col("date") >= dt.datetime(2022, 1, 1)), D(2023, 12, 30)).facts
     assert (f["last_full_year"], f["revenue_growth"]) == (2022, None)  # 2021 absent: nothing to compare
+
+
+def shifted_start(day: int) -> pl.DataFrame:
+    """three_years() with the first line (January 2021) moved from the 1st to the given day of the month."""
+    return three_years().with_columns(
+        pl.when(pl.col("order_id") == "2021-1").then(pl.datetime(2021, 1, day, 10)).otherwise(pl.col("date")).alias("date"))
+
+
+def test_a_month_is_complete_when_the_data_starts_in_its_first_week():
+    # Closed on the 1st, the 2nd a Sunday: data from 3 January still covers January; so does the 8th (7 days after
+    # the 1st, the drivers chapter's grace); the 9th does not.
+    for day, january in ((3, True), (8, True), (9, False)):
+        monthly = run(shifted_start(day), None).tables["seasonality_monthly"]
+        assert monthly["complete"].to_list() == [january] + [True] * 35, day
+    assert seasonality.COVERED_FROM_DAY == 8  # the chapter's footnote says "more than 7 days into the month"
+
+
+def test_min_years_needs_twelve_times_min_years_plus_one_complete_months():
+    # min_years 2 → 12 × 3 = 36 months: all 36 when January 2021 counts (data from the 3rd), 35 when it does not.
+    covered = run(shifted_start(3), None, min_years=2)
+    assert covered.tables["seasonality_index"]["years"].to_list() == [2] * 12
+    assert covered.tables["seasonality_index"]["index"].to_list() == pytest.approx(PATTERN, rel=1e-12)
+    assert (covered.facts["complete_months"], covered.facts["months_needed"]) == (36, 36)
+    assert "index_missing" not in covered.facts
+    short = run(shifted_start(9), None, min_years=2)
+    assert short.tables["seasonality_index"].is_empty() and short.facts["peak_month"] is None
+    assert {k: short.facts[k] for k in ("complete_months", "months_needed", "first_complete_month",
+                                        "last_complete_month", "index_missing")} == {
+        "complete_months": 35, "months_needed": 36, "first_complete_month": "2021-02",
+        "last_complete_month": "2023-12", "index_missing": "too_few_months"}
+
+
+def test_hand_coverage_facts():
+    f = run(HAND, HAND_AS_OF).facts
+    # complete: 2023-11, 2023-12, 2024-01 (October starts on the 15th, February ends after as_of)
+    assert (f["complete_months"], f["first_complete_month"], f["last_complete_month"]) == (3, "2023-11", "2024-01")
+    assert (f["months_needed"], f["min_years"], f["index_missing"]) == (24, 1, "too_few_months")
+    assert run(HAND, HAND_AS_OF, min_years=3).facts["months_needed"] == 48
+
+
+def test_a_year_without_revenue_is_named_as_the_reason():
+    # 36 complete months, but every line is zero: the moving average is never positive
+    zero = three_years().with_columns(pl.lit(0.0).alias("amount"))
+    f = run(zero, None).facts
+    assert (f["complete_months"], f["index_missing"]) == (36, "no_trend")
+
+
+def _chapter_text(project, lines: pl.DataFrame, locale: str, block: str = "{}") -> str:
+    csv = lines.with_columns(pl.col("date").dt.strftime("%Y-%m-%d %H:%M:%S")).write_csv()
+    spec = project(f"""
+        project: {{title: "Seasons", client: "Test", locale: {locale}, currency: EUR}}
+        sources:
+          transactions: {{path: tx.csv, date_format: "%Y-%m-%d %H:%M:%S"}}
+        analyses:
+          seasonality: {block}
+        report: {{outputs: [html], sections: [seasonality]}}
+        """, {"tx.csv": csv})
+    html = (api.build(spec, spec.parent / "out").out / "report.html").read_text(encoding="utf-8")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_chapter_quotes_the_months_found_and_needed(project):
+    text = _chapter_text(project, shifted_start(9), "en", "{min_years: 2}")
+    assert ("The seasonal index needs 36 consecutive complete months (12 × (2 + 1)); the data has 35 "
+            "(2021-02 – 2023-12): no seasonal index, peak or trough month.") in text
+    text = _chapter_text(project, shifted_start(9), "ru", "{min_years: 2}")
+    assert ("Для сезонного индекса нужно полных месяцев подряд: 36 (12 × (2 + 1)); в данных: 35 (2021-02 – 2023-12) — "
+            "сезонный индекс, пиковый и минимальный месяц не определяются.") in text
 
 
 def test_every_param_is_documented():

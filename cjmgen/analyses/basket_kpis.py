@@ -110,27 +110,48 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     if facts["has_width"]:
         out["width"] = store_dots(by_store, "width", network["width"], t["Categories per order"], t)
     out["share_dots"] = store_dots(by_store, "identified_share", network["identified_share"],
-                                   t["Identified share of orders"], t, fmt=".0%")
+                                   t["Share of orders with a customer ID"], t, fmt=".0%")
     return out
 
 
+LABELLED_MONTHS = 24
+"""Up to this many month columns each heatmap cell carries its % label (24 columns still leave 20 px, room for a
+7-px "100%"); more, and the labels overlap, so the colour classes and their legend speak alone."""
+
+
 def share_heatmap(cells: pl.DataFrame, t: dict[str, str]) -> Any:
-    """Identified share per store (rows) and month (columns), labelled in each cell."""
+    """Identified share per store (rows) and month (columns): labelled cells up to LABELLED_MONTHS months, else a
+    binned colour scale with a swatch legend (labels of 36 narrow columns overlap)."""
     import altair as alt
+
+    from cjmgen.charts.builders import binned_colour
 
     months = sorted(cells["month"].unique().to_list())
     stores = sorted(cells["store"].unique().to_list())
-    column = max(min(34, 500 // max(len(months), 1)), 10)
+    labelled = len(months) <= LABELLED_MONTHS
+    column = max(min(34, (500 if labelled else 460) // max(len(months), 1)), 10)
     base = alt.Chart(alt.Data(values=cells.select("store", "month", "identified_share").to_dicts())).encode(
         x=alt.X("month:O", sort=months, title=None, axis=alt.Axis(labelAngle=-90, labelFontSize=8)),
         y=alt.Y("store:N", sort=stores, title=None))
-    rect = base.mark_rect().encode(color=alt.Color("identified_share:Q", legend=None, scale=alt.Scale(scheme="blues")))
-    labels = base.mark_text(fontSize=7 if column < 24 else 9).encode(
-        text=alt.Text("identified_share:Q", format=".0%"),
-        color=alt.condition("datum.identified_share > 0.6 * " + str(float(cells["identified_share"].max() or 0)),
-                            alt.value("white"), alt.value("#1b1b1b")))
-    return (rect + labels).properties(title=t["Identified share of orders, store × month"], width=column * len(months),
-                                      height=min(22, 440 // max(len(stores), 1)) * len(stores))
+    shares = cells["identified_share"].drop_nulls()
+    height = min(22, 440 // max(len(stores), 1)) * len(stores)
+    if labelled:
+        colour = alt.Color("identified_share:Q", legend=None, scale=alt.Scale(scheme="blues"))
+    else:
+        # 5th–95th percentile: one odd early month must not put every other cell into the top class
+        low, high = (float(shares.quantile(q, "linear")) for q in (0.05, 0.95)) if shares.len() else (0.0, 1.0)
+        colour = binned_colour("identified_share", low, high, title=None, fmt=".0%" if high - low >= 0.05 else ".1%",
+                               legend={"orient": "right"})
+    chart = base.mark_rect().encode(color=colour)
+    if labelled:
+        chart += base.mark_text(fontSize=7 if column < 24 else 9).encode(
+            text=alt.Text("identified_share:Q", format=".0%"),
+            color=alt.condition("datum.identified_share > 0.6 * " + str(float(shares.max() or 0)),
+                                alt.value("white"), alt.value("#1b1b1b")))
+    chart = chart.properties(title=t["Share of orders with a customer ID, store × month"], width=column * len(months),
+                             height=height)
+    # Vega-Lite drops gradient* from a threshold scale's Legend; the chart config reaches Vega (band as tall as rows)
+    return chart if labelled else chart.configure_legend(gradientLength=max(height, 80), gradientThickness=12)
 
 
 def store_dots(frame: pl.DataFrame, value: str, network: float, title: str, t: dict[str, str], fmt: str = ".2f") -> Any:
@@ -155,11 +176,11 @@ def store_dots(frame: pl.DataFrame, value: str, network: float, title: str, t: d
 
 
 def _month_line(by_month: pl.DataFrame, t: dict[str, str]) -> Any:
-    """Identified share of orders per month."""
+    """Share of orders with a customer ID per month."""
     import altair as alt
 
     return alt.Chart(alt.Data(values=by_month.select("month", "identified_share").to_dicts()),
-                     title=t["Identified share of orders by month"]).mark_line(point=True).encode(
+                     title=t["Share of orders with a customer ID by month"]).mark_line(point=True).encode(
         x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-90)),
         y=alt.Y("identified_share:Q", title=None, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
     ).properties(width=600, height=180)
@@ -167,23 +188,25 @@ def _month_line(by_month: pl.DataFrame, t: dict[str, str]) -> Any:
 
 LABELS: dict[str, dict[str, str]] = {
     "Month": {"ru": "Месяц"},
-    "Identified share of orders, store × month": {"ru": "Доля заказов с картой: магазин × месяц"},
+    "Share of orders with a customer ID, store × month": {"ru": "Доля заказов с ID клиента: магазин × месяц"},
     "Items per order": {"ru": "Товаров в чеке"}, "Lines per order": {"ru": "Позиций в чеке"},
-    "Categories per order": {"ru": "Категорий в чеке"}, "Identified share of orders": {"ru": "Доля заказов с картой"},
-    "Network": {"ru": "Сеть"}, "Identified share of orders by month": {"ru": "Доля заказов с картой по месяцам"},
-    "Store": {"ru": "Магазин"}, "Orders": {"ru": "Заказы"}, "With a card": {"ru": "С картой"},
+    "Categories per order": {"ru": "Категорий в чеке"},
+    "Share of orders with a customer ID": {"ru": "Доля заказов с ID клиента"},
+    "Network": {"ru": "Сеть"},
+    "Share of orders with a customer ID by month": {"ru": "Доля заказов с ID клиента по месяцам"},
+    "Store": {"ru": "Магазин"}, "Orders": {"ru": "Заказы"}, "Identified": {"ru": "С ID клиента"},
     "Network (all stores pooled)": {"ru": "Сеть (все магазины вместе)"},
     "Across the network an order has": {"ru": "В среднем по сети в заказе"}, "lines": {"ru": "позиций"},
     "items": {"ru": "товаров"}, "categories": {"ru": "категорий"},
-    "of orders are identified (with a card)": {"ru": "заказов — с картой"},
-    "Highest identified share": {"ru": "Самая высокая доля заказов с картой"}, "lowest": {"ru": "самая низкая"},
-    "The identified share went from": {"ru": "Доля заказов с картой изменилась с"},
+    "of orders carry a customer ID": {"ru": "заказов — с ID клиента"},
+    "Highest identified share": {"ru": "Самая высокая доля заказов с ID клиента"}, "lowest": {"ru": "самая низкая"},
+    "The identified share went from": {"ru": "Доля заказов с ID клиента изменилась с"},
     "in the first three months to": {"ru": "в первые три месяца до"},
     "in the last three.": {"ru": "в последние три."}, "Basket by store": {"ru": "Чек по магазинам"},
     "Basket by month": {"ru": "Чек по месяцам"},
     "The network row pools every order of every store; it is not the mean of the store rows.": {
         "ru": "Строка «Сеть» считается по всем заказам всех магазинов, а не как среднее по магазинам."},
-    "Identified share": {"ru": "Доля с картой"}, "Identified orders (with a card)": {"ru": "Заказы с картой"},
+    "Identified share": {"ru": "Доля с ID клиента"}, "Orders with a customer ID": {"ru": "Заказы с ID клиента"},
     "highest": {"ru": "самая высокая"}, "an order has": {"ru": "в заказе"},
 }
 
@@ -195,7 +218,7 @@ def methodology(params: Params, locale: str) -> str:
                 "считается. **Глубина** — среднее число строк продажи в заказе и, если есть количество, среднее "
                 "число товаров (сумма количества по строкам продажи; строка без количества — один товар); "
                 "возвращённые позиции в глубину не входят. **Ширина** — среднее число разных категорий в заказе (нужна колонка category). "
-                "**Доля заказов с картой** — заказы с номером клиента / все заказы. Магазин заказа — магазин его "
+                "**Доля заказов с ID клиента** — заказы с идентификатором клиента / все заказы. Магазин заказа — магазин его "
                 "строк, месяц — месяц даты заказа. **Сеть** — все заказы всех магазинов вместе (взвешено по заказам), "
                 "а не среднее значений магазинов.")
     return ("An order is a receipt with at least one purchase line (amount ≥ 0); a return-only receipt is not an "

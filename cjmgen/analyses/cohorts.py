@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Literal
 
 import polars as pl
@@ -71,7 +72,9 @@ def compute(ctx: Context, params: Params) -> Result:
     if params.breakdown:
         groups = _groups(ctx, sales.orders, params.breakdown)
         tables[f"cohort_retention_by_{params.breakdown}"] = retention_by_group(sales, cohort_of, groups, last, params)
-    return Result(name, tables, facts=_facts(table))
+    running = pl.select(period_index(pl.lit(sales.as_of + dt.timedelta(days=1)), params.period)).item() == last
+    still_running = pl.select(period_label(pl.lit(last - 1), params.period)).item() if running else None
+    return Result(name, tables, facts=_facts(table, still_running))
 
 
 def first_periods(orders: pl.DataFrame, period: str) -> pl.DataFrame:
@@ -145,18 +148,42 @@ def retention_by_group(sales, cohort_of, groups, last: int, params: Params) -> p
     ).drop("cumulative_revenue").sort(["group", "period"])
 
 
-def _facts(table: pl.DataFrame) -> dict[str, Any]:
-    """Pooled retention at offsets 1, 3, 6, 12 and the early-retention trend of the three newest cohorts."""
+MATERIAL_GAP = 0.03
+"""The newest cohorts' early retention is called lower or higher only when it differs from the earlier cohorts' by at
+least this much (3 percentage points) and a two-proportion z-test rejects equality at 95% (|z| ≥ Z_95)."""
+Z_95 = 1.959964
+
+
+def _facts(table: pl.DataFrame, still_running: str | None = None) -> dict[str, Any]:
+    """Pooled retention at offsets 1, 3, 6, 12 and the early-retention trend of the three newest cohorts.
+
+    The trend leaves out the cohort whose next period is still running at as_of (still_running): its retention is
+    only partly observed and would read as a drop.
+    """
     facts: dict[str, Any] = {"cohorts": table["cohort"].n_unique()}
     for k in (1, 3, 6, 12):
         cell = table.filter(pl.col("period") == k)
         facts[f"retention_{k}"] = cell["active_customers"].sum() / cell["cohort_size"].sum() if cell.height else None
-    at1 = table.filter(pl.col("period") == 1).sort("cohort")
+    at1 = table.filter((pl.col("period") == 1) & (pl.col("cohort") != (still_running or ""))).sort("cohort")
     if at1.height >= 6:
-        facts["retention_1_recent"] = at1.tail(3)["active_customers"].sum() / at1.tail(3)["cohort_size"].sum()
-        earlier = at1.head(at1.height - 3)
-        facts["retention_1_earlier"] = earlier["active_customers"].sum() / earlier["cohort_size"].sum()
+        recent, earlier = at1.tail(3), at1.head(at1.height - 3)
+        facts |= retention_trend(int(recent["active_customers"].sum()), int(recent["cohort_size"].sum()),
+                                 int(earlier["active_customers"].sum()), int(earlier["cohort_size"].sum()))
     return facts
+
+
+def retention_trend(recent_active: int, recent_size: int, earlier_active: int, earlier_size: int) -> dict[str, Any]:
+    """Retention at offset 1 of the newest cohorts vs the earlier ones, the gap, its two-proportion z statistic
+    (pooled standard error) and the verdict: "lower" or "higher" when the gap is material, else "same"."""
+    recent, earlier = recent_active / recent_size, earlier_active / earlier_size
+    pooled = (recent_active + earlier_active) / (recent_size + earlier_size)
+    error = math.sqrt(pooled * (1 - pooled) * (1 / recent_size + 1 / earlier_size))
+    z = (recent - earlier) / error if error > 0 else 0.0
+    material = abs(recent - earlier) >= MATERIAL_GAP - 1e-12 and abs(z) >= Z_95
+    trend = ("lower" if recent < earlier else "higher") if material else "same"
+    return {"retention_1_recent": recent, "retention_1_earlier": earlier, "retention_1_gap": recent - earlier,
+            "retention_1_z": z, "retention_1_trend": trend, "recent_customers": recent_size,
+            "earlier_customers": earlier_size}
 
 
 def charts(result: Result, ctx: Context) -> dict[str, Any]:
@@ -193,8 +220,10 @@ LABELS: dict[str, dict[str, str]] = {
     "in the third": {"ru": "в третьем"}, "in the twelfth": {"ru": "в двенадцатом"}, "vs": {"ru": "против"},
     "The three newest cohorts return less often": {"ru": "Три последние когорты возвращаются реже"},
     "the three newest cohorts return less often": {"ru": "три последние когорты возвращаются реже"},
-    "The three newest cohorts return at least as often as earlier ones": {
-        "ru": "Три последние когорты возвращаются не реже прежних"},
+    "The three newest cohorts return more often": {"ru": "Три последние когорты возвращаются чаще"},
+    "the three newest cohorts return more often": {"ru": "три последние когорты возвращаются чаще"},
+    "The three newest cohorts return about as often as earlier ones": {
+        "ru": "Три последние когорты возвращаются примерно так же часто, как прежние"},
 }
 
 
@@ -202,12 +231,22 @@ def methodology(params: Params, locale: str) -> str:
     """The definitions behind the cohorts chapter."""
     unit = {"month": ("month", "месяц"), "week": ("ISO week (Monday start)", "неделя ISO (с понедельника)"),
             "quarter": ("quarter", "квартал")}[params.period]
+    trend_ru = (f"Удержание в следующем периоде трёх последних когорт, у которых этот период уже закончился к дате "
+                f"анализа, сравнивается с более ранними когортами вместе; «реже» или «чаще» пишется, только если разница не меньше "
+                f"{MATERIAL_GAP * 100:g} п. п. и двусторонний z-тест для двух долей (объединённая дисперсия) значим на "
+                f"уровне 95 % (|z| ≥ 1,96); иначе — «примерно так же часто».")
+    trend_en = (f"Next-period retention of the three newest cohorts whose next period has ended by the analysis date "
+                f"is compared with the earlier cohorts pooled; it is called lower or higher only when the gap is at least "
+                f"{MATERIAL_GAP * 100:g} percentage points and a two-sided two-proportion z-test (pooled variance) is "
+                f"significant at 95% (|z| ≥ 1.96); otherwise \"about as often\".")
     if locale == "ru":
         return (f"Когорта — {unit[1]} первого заказа клиента. Для когорты c и смещения k = 0, 1, … до периода, "
                 f"содержащего дату анализа: активные клиенты (≥1 заказа в периоде c+k), удержание = активные / размер "
                 f"когорты, выручка когорты в периоде (с учётом возвратов) и накопленная выручка на клиента когорты "
-                f"(кривая LTV). Ещё не наблюдаемые ячейки пусты, а не нулевые. LTV здесь — историческая выручка.")
+                f"(кривая LTV). Ещё не наблюдаемые ячейки пусты, а не нулевые. LTV здесь — историческая выручка. "
+                + trend_ru)
     return (f"Cohort = the {unit[0]} of a customer's first order. For cohort c and offset k = 0, 1, … up to the period "
             f"containing the analysis date: active customers (≥1 order in period c+k), retention = active / cohort "
             f"size, the cohort's revenue in the period (net of returns) and cumulative revenue per cohort customer "
-            f"(the LTV curve). Cells not yet observable are absent, never zero. LTV here is historical revenue.")
+            f"(the LTV curve). Cells not yet observable are absent, never zero. LTV here is historical revenue. "
+            + trend_en)

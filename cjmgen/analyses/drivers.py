@@ -356,7 +356,7 @@ def driver_labels(depth_basis: str) -> dict[str, str]:
     return {"customers": "Customers", "frequency": "Orders per customer",
             "depth": "Lines per order" if per_line else "Items per order",
             "price": "Revenue per line" if per_line else "Price per item", "avg_check": "Average check",
-            "revenue": "Revenue", UNIDENTIFIED: "Unidentified checks"}
+            "revenue": "Revenue", UNIDENTIFIED: "Orders without a customer ID"}
 
 
 LABELS: dict[str, dict[str, str]] = {
@@ -364,7 +364,7 @@ LABELS: dict[str, dict[str, str]] = {
     "Items per order": {"ru": "Товаров в чеке"}, "Lines per order": {"ru": "Позиций в чеке"},
     "Price per item": {"ru": "Цена товара"}, "Revenue per line": {"ru": "Выручка на позицию"},
     "Average check": {"ru": "Средний чек"}, "Revenue": {"ru": "Выручка"},
-    "Unidentified checks": {"ru": "Чеки без карты"}, "Base period": {"ru": "Базовый период"},
+    "Orders without a customer ID": {"ru": "Заказы без ID клиента"}, "Base period": {"ru": "Базовый период"},
     "Current period": {"ru": "Текущий период"}, "What changed revenue": {"ru": "Что изменило выручку"},
     "All products": {"ru": "Все товары"},
     "Change of each driver, current vs base period": {"ru": "Изменение драйверов: текущий период к базовому"},
@@ -386,18 +386,18 @@ LABELS: dict[str, dict[str, str]] = {
         "ru": "Текущий период заканчивается после даты анализа: учтены данные по"},
     "Profit formula": {"ru": "Формула выручки"},
     "Revenue = customers × orders per customer × average check; average check = depth × price. The drivers "
-    "describe customers with a card; unidentified checks are a separate line, so the total matches all "
+    "describe identified customers; orders without a customer ID are a separate line, so the total matches all "
     "revenue.": {
         "ru": "Выручка = клиенты × заказов на клиента × средний чек; средний чек = глубина × цена. Драйверы "
-              "описывают клиентов с картой; чеки без карты — отдельная строка, поэтому итог совпадает со всей "
-              "выручкой."},
+              "описывают идентифицированных клиентов; заказы без ID клиента — отдельная строка, поэтому итог "
+              "совпадает со всей выручкой."},
     "Product group": {"ru": "Товарная группа"}, "Orders": {"ru": "Заказы"}, "Total": {"ru": "Итого"},
-    "All products, customers with a card": {"ru": "Все товары, клиенты с картой"},
+    "All products, identified customers": {"ru": "Все товары, идентифицированные клиенты"},
     "A product group's orders are the orders with at least one of its items; its revenue is the revenue of its "
     "lines, so group orders overlap and do not add up.": {
         "ru": "Заказы товарной группы — заказы хотя бы с одним её товаром, выручка — выручка её строк; заказы групп "
               "пересекаются и не складываются."},
-    "Targets": {"ru": "Цели"}, "revenue of customers with a card": {"ru": "выручки клиентов с картой"},
+    "Targets": {"ru": "Цели"}, "revenue of identified customers": {"ru": "выручки идентифицированных клиентов"},
     "Each line alone delivers the target: raise one driver by the amount shown, the others unchanged.": {
         "ru": "Каждая строка сама по себе даёт цель: один драйвер растёт на указанную величину, остальные неизменны."},
     "Driver": {"ru": "Драйвер"}, "Current": {"ru": "Сейчас"}, "Increase needed": {"ru": "Нужный прирост"},
@@ -409,8 +409,9 @@ LABELS: dict[str, dict[str, str]] = {
     "Another order moves some revenue between drivers; the total is the same.": {
         "ru": "Другой порядок перераспределяет часть вклада между драйверами; итог тот же."},
     "Sensitivity": {"ru": "Чувствительность"},
-    "Share of the variation of monthly revenue (customers with a card) that moved with each driver": {
-        "ru": "Доля изменчивости месячной выручки (клиенты с картой), которая двигалась вместе с драйвером"},
+    "Share of the variation of monthly revenue (identified customers) that moved with each driver": {
+        "ru": "Доля изменчивости месячной выручки (идентифицированные клиенты), которая двигалась вместе с "
+              "драйвером"},
     "full months": {"ru": "полных месяцев"}, "Share of revenue variation": {"ru": "Доля изменчивости выручки"},
     "Revenue vs the base period": {"ru": "Выручка к базовому периоду"},
 }
@@ -421,40 +422,43 @@ def methodology(params: Params, locale: str) -> str:
     order = ", ".join(params.order)
     if locale == "ru":
         return (
-            "**Формула выручки** (по клиентам с картой): выручка = клиенты × заказов на клиента × средний чек; "
-            "средний чек = глубина (товаров в заказе: сумма количества по строкам продаж, без количества — число "
-            "строк) × средняя цена товара. Клиенты — покупатели с хотя бы одним заказом в периоде; заказы — чеки "
-            "с хотя бы одной строкой продажи (чек только из возвратов заказом не считается, но его сумма уменьшает "
-            "выручку); возвраты уменьшают выручку, но не число товаров, поэтому цена — это чистая выручка на "
-            "проданный товар. Выручка и товары — по дате строки, заказы — по дате заказа. Чеки без карты не входят "
-            "в драйверы и показаны отдельной строкой, так что итог сходится с общей выручкой. По товарной группе: "
-            "заказы группы — заказы со строкой продажи этой группы, выручка группы — выручка её строк. "
+            "**Формула выручки** (по идентифицированным клиентам): выручка = клиенты × заказов на клиента × "
+            "средний чек; средний чек = глубина (товаров в заказе: сумма количества по строкам продаж, без "
+            "количества — число строк) × средняя цена товара. Клиенты — покупатели с хотя бы одним заказом в "
+            "периоде; заказы — чеки с хотя бы одной строкой продажи (чек только из возвратов заказом не считается, "
+            "но его сумма уменьшает выручку); возвраты уменьшают выручку, но не число товаров, поэтому цена — это "
+            "чистая выручка на проданный товар. Выручка и товары — по дате строки, заказы — по дате заказа. Заказы "
+            "без ID клиента не входят в драйверы и показаны отдельной строкой, так что итог сходится с общей "
+            "выручкой. По товарной группе: заказы группы — заказы со строкой продажи этой группы, выручка группы — "
+            "выручка её строк. "
             f"**Целевая таблица**: прирост каждого драйвера, который один даёт +{params.target_growth:.0%} выручки "
-            "клиентов с картой текущего периода (драйвер × рост). **Факторный анализ** цепными подстановками в "
-            f"порядке: {order}; вклад драйвера = выручка после его подстановки − до неё; вклады в сумме точно равны "
-            "изменению выручки клиентов с картой; изменение выручки чеков без карты — отдельная строка. По умолчанию "
+            "идентифицированных клиентов текущего периода (драйвер × рост). **Факторный анализ** цепными "
+            f"подстановками в порядке: {order}; вклад драйвера = выручка после его подстановки − до неё; вклады в "
+            "сумме точно равны изменению выручки идентифицированных клиентов; изменение выручки заказов без ID "
+            "клиента — отдельная строка. По умолчанию "
             "сравниваются 12 месяцев до даты анализа и 12 месяцев до них (короче, поровну, если данные начинаются "
             f"позже; данные покрывают период, если начинаются не позже {GRACE_DAYS} дней от его начала). "
-            "**Чувствительность**: формула — произведение, поэтому +1 % любого драйвера даёт +1 % выручки клиентов "
-            "с картой (сумма приведена в тексте). Чтобы показать, от какого драйвера выручка зависит на деле, мы "
+            "**Чувствительность**: формула — произведение, поэтому +1 % любого драйвера даёт +1 % выручки "
+            "идентифицированных клиентов (сумма приведена в тексте). Чтобы показать, от какого драйвера выручка "
+            "зависит на деле, мы "
             "раскладываем изменчивость месячной выручки по полным месяцам обоих периодов (не меньше "
             f"{MIN_MONTHS}): доля драйвера = cov(ln драйвера, ln выручки) / var(ln выручки); доли в сумме дают 1, "
             "отрицательная доля — драйвер двигался против выручки. Самый чувствительный драйвер — с наибольшей "
             "долей. Это совместное движение, а не причинность.")
     return (
-        "**Profit formula** (customers with a card): revenue = customers × orders per customer × average check; "
+        "**Profit formula** (identified customers): revenue = customers × orders per customer × average check; "
         "average check = depth (items per order: the sum of quantity over purchase lines, or the number of lines "
         "when no quantity is mapped) × average price per item. Customers = buyers with at least one order in the "
         "period; orders = receipts with at least one purchase line (a return-only receipt is not an order, but its "
         "amount reduces revenue); returns reduce revenue but never items, so the price is net revenue per item "
-        "sold. Revenue and items count by line date, orders by order date. Unidentified checks are outside the "
-        "drivers and shown as a separate line, so the total reconciles with all revenue. Per product group: the "
+        "sold. Revenue and items count by line date, orders by order date. Orders without a customer ID are "
+        "outside the drivers and shown as a separate line, so the total reconciles with all revenue. Per product group: the "
         "group's orders are orders with a purchase line of that group; its revenue is the revenue of its lines. "
         f"**Target table**: the increase of each single driver that alone delivers +{params.target_growth:.0%} of "
         "the current period's revenue of identified customers (driver × growth). **Factor analysis** by chain "
         f"substitution in the order {order}: a driver's contribution = revenue after its substitution − before; "
-        "the contributions sum exactly to the change of identified customers' revenue; the unidentified checks' "
-        "change is a separate line. Default periods: the 12 months up to the analysis date vs the 12 before "
+        "the contributions sum exactly to the change of identified customers' revenue; the change of orders "
+        "without a customer ID is a separate line. Default periods: the 12 months up to the analysis date vs the 12 before "
         "(shorter equal halves when the data starts later; the data covers a period when it starts at most "
         f"{GRACE_DAYS} days after it). **Sensitivity**: the formula is a product, so +1% of any driver gives +1% "
         "of identified customers' revenue (the amount is quoted in the text). To show which driver revenue "

@@ -136,12 +136,12 @@ def methodology(params: Journey, locale: str) -> str:
     scale = f"{plain(params.quality_scale.min, locale)}–{plain(params.quality_scale.max, locale)}"
     if locale == "ru":
         return ("Этапы, строки-«дорожки» и точки контакта заданы в спецификации. Качество точки — средняя собственная "
-                "оценка аудита (touchpoint_audits), если точка проверялась, иначе `quality` из спецификации (шкала "
+                "оценка аудита точек контакта, если точка проверялась, иначе оценка качества из проекта (шкала "
                 f"{scale}); качество этапа — среднее по его оценённым точкам. Важность точки — её балл QFD (см. главу о "
                 "доме качества), важность этапа — сумма баллов его точек и её доля в общем балле. Цвет точки на карте — "
                 "её статус «важность × качество».")
     return ("Stages, lanes and touchpoints come from the spec. A touchpoint's quality is its mean own audit score "
-            f"(touchpoint_audits) when audited, else its `quality` in the spec (scale {scale}); a stage's quality is the "
+            f"(touchpoint audits) when audited, else the quality score given in the project (scale {scale}); a stage's quality is the "
             "mean over its assessed touchpoints. A touchpoint's importance is its QFD score (see the house-of-quality "
             "chapter); a stage's importance is the sum of its touchpoints' scores and that sum's share of the total. The "
             "colour of a touchpoint on the map is its importance × quality status.")

@@ -192,8 +192,10 @@ def summary_by(people: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     aggs = [pl.len().alias("customers"), money_sum("value").alias("value"),
             pl.col("value").median().alias("ltv_median"), pl.col("orders").sum().alias("orders")]
     forecast = "expected_value" in people.columns and people["expected_value"].null_count() < n
-    if forecast:
-        aggs += [pl.col("p_alive").sum().round(9).alias("p_alive_sum"),
+    if forecast:  # one-time buyers are alive by BG/NBD's construction: P(alive) is averaged over repeat customers
+        repeat = pl.col("frequency") > 0
+        aggs += [repeat.sum().cast(pl.Int64).alias("repeat_customers"),
+                 pl.col("p_alive").filter(repeat).sum().round(9).alias("p_alive_sum"),
                  money_sum("expected_value").alias("expected_value")]
     table = people.group_by(keys).agg(*aggs).with_columns(
         (pl.col("customers") / max(n, 1)).alias("customers_share"),
@@ -204,9 +206,10 @@ def summary_by(people: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
                "orders_per_customer"]
     if forecast:
         table = table.with_columns(
-            (pl.col("p_alive_sum") / pl.col("customers")).alias("p_alive_mean"),
+            pl.when(pl.col("repeat_customers") > 0).then(pl.col("p_alive_sum") / pl.col("repeat_customers"))
+            .alias("p_alive_repeat_mean"),
             (pl.col("expected_value") / pl.col("customers")).alias("expected_value_per_customer"))
-        columns += ["p_alive_mean", "expected_value", "expected_value_per_customer"]
+        columns += ["repeat_customers", "p_alive_repeat_mean", "expected_value", "expected_value_per_customer"]
     return table.select(columns).sort(keys)
 
 
@@ -341,14 +344,19 @@ LABELS: dict[str, dict[str, str]] = {
     "By months since the first order": {"ru": "По времени с первого заказа"},
     "Months since the first order": {"ru": "Месяцев с первого заказа"},
     "Group": {"ru": "Группа"}, "Value to date": {"ru": "Ценность на дату"}, "% of value": {"ru": "% ценности"},
-    "Per customer": {"ru": "На клиента"}, "Median": {"ru": "Медиана"}, "P(alive), mean": {"ru": "P(alive), среднее"},
+    "Per customer": {"ru": "На клиента"}, "Median": {"ru": "Медиана"},
+    "P(alive), repeat customers": {"ru": "P(alive), повторные клиенты"},
+    "P(alive) is the mean over the group's customers with a repeat purchase; customers without one are alive by the "
+    "model's construction (P(alive) = 100%) and are left out of it; — = no repeat customers in the group.": {
+        "ru": "P(alive) — среднее по клиентам группы с повторными покупками; клиенты без них по построению модели "
+              "активны (P(alive) = 100 %) и в среднее не входят; — — в группе нет повторных клиентов."},
     "Expected value": {"ru": "Ожидаемая ценность"}, "Expected per customer": {"ru": "Ожидаемая на клиента"},
     "Not in the data, skipped": {"ru": "Нет в данных, пропущено"},
     "Predictive LTV: BG/NBD and Gamma-Gamma": {"ru": "Прогнозный LTV: BG/NBD и Gamma-Gamma"},
     "The forecast was skipped: only": {"ru": "Прогноз не строился: только"},
     "customers made a repeat purchase of positive value; the models need at least": {
         "ru": "клиентов сделали повторную покупку положительной стоимости, а моделям нужно не меньше"},
-    "The forecast was not requested (predictive: false).": {"ru": "Прогноз не запрашивался (predictive: false)."},
+    "The forecast was not requested for this report.": {"ru": "Прогноз для этого отчёта не запрашивался."},
     "Over the next": {"ru": "За следующие"}, "the": {"ru": ""},
     "customers are expected to make": {"ru": "клиентов, по прогнозу, совершат"},
     "purchases worth": {"ru": "покупок на"}, "per customer": {"ru": "на клиента"},
@@ -376,8 +384,8 @@ LABELS: dict[str, dict[str, str]] = {
     "customers, the actual number is": {"ru": "клиентов, факт —"},
     "mean absolute error": {"ru": "средняя абсолютная ошибка"},
     "purchases per customer.": {"ru": "покупки на клиента."},
-    "No holdout period was named (holdout_start): the forecast is not checked on held-out data.": {
-        "ru": "Контрольный период не задан (holdout_start): прогноз не проверен на отложенных данных."},
+    "No holdout period was named: the forecast is not checked on held-out data.": {
+        "ru": "Контрольный период не задан: прогноз не проверен на отложенных данных."},
     "The holdout start": {"ru": "Начало контрольного периода"},
     "is outside the purchase history": {"ru": "вне истории покупок"},
     "the holdout test was skipped.": {"ru": "проверка пропущена."},
@@ -402,6 +410,8 @@ LABELS: dict[str, dict[str, str]] = {
 
 def methodology(params: Params, locale: str) -> str:
     """The definitions behind the LTV chapter."""
+    from babel.dates import format_date
+
     unit = {"day": ("day", "день"), "week": ("week (7 days)", "неделя (7 дней)"),
             "month": ("month (365.25/12 days)", "месяц (365,25/12 дня)")}[params.time_unit]
     bands = ", ".join(str(c) for c in params.cohort_age_bands)
@@ -414,11 +424,21 @@ def methodology(params: Params, locale: str) -> str:
                    f"ожидаемые покупки шага дисконтируются с конца шага множителем (1 + d)^(−t), t в годах"
                    if params.discount_rate else "без дисконтирования")
     horizon = f"{params.horizon_units:g}"
+    start = params.holdout_start
+    when = format_date(start, format="long", locale=locale) if start else ""  # as the report prints dates
+    holdout_en = (f"**Holdout test** (the holdout period starting {when}): the models are also fitted "
+                  "on purchases before that day (T ends the day before); " if start else
+                  "**Holdout test** (when a holdout period is named): the models are also fitted on purchases before "
+                  "its first day (T ends the day before); ")
+    holdout_ru = (f"**Контрольный период** (начинается {when}): модель "
+                  "также оценивается на покупках до этого дня (T — до предыдущего дня); " if start else
+                  "**Контрольный период** (если он задан): модель также оценивается на покупках до его первого дня "
+                  "(T — до предыдущего дня); ")
     if locale == "ru":
         return (
             "**Историческая ценность** клиента — маржа (выручка за вычетом возвратов и себестоимости; строка без "
             "себестоимости считается с нулевой) при наличии себестоимости в данных, иначе выручка за вычетом возвратов, "
-            "с первого заказа до даты анализа; только клиенты с картой и хотя бы одним заказом. Возраст клиента — полные "
+            "с первого заказа до даты анализа; только идентифицированные клиенты с хотя бы одним заказом. Возраст клиента — полные "
             f"календарные месяцы от первого заказа до даты анализа; границы групп: {bands} мес. Перцентили — с линейной "
             "интерполяцией; доля топ-10 % — ценность ⌈0,1·N⌉ самых ценных клиентов / вся ценность. Гистограмма — "
             "столбцы равной ширины до 95-го перцентиля, последний столбец открыт.\n\n"
@@ -437,12 +457,18 @@ def methodology(params: Params, locale: str) -> str:
             "**Gamma-Gamma** (Fader, Hardie 2013): средняя ценность повторных покупок (выручка или маржа заказов этих "
             "дней) клиентов с x > 0 и положительным средним; ожидаемая ценность покупки = p(γ + x·m̄)/(px + q − 1), "
             "для клиента без повторных покупок — среднее по базе pγ/(q − 1); отрицательное m̄ (возвраты) — как 0. Модель предполагает независимость ценности "
-            "покупки от частоты: в отчёте приведена корреляция Пирсона x и m̄ (|ρ| < 0,3 — слабая).\n\n"
+            "покупки от частоты: в отчёте приведена корреляция Пирсона x и m̄ (|ρ| < 0,3 — слабая). Gamma-Gamma "
+            "считает каждую повторную покупку обычной для клиента тратой: разовая крупная покупка (например, имплант "
+            "или дорогой курс лечения) поднимает ожидаемую стоимость всех будущих покупок, а серия недавних визитов "
+            "читается BG/NBD как высокая частота. Поэтому клиенты посреди дорогого курса могут оказаться в начале "
+            "списка по ожидаемой ценности, хотя после завершения курса их траты упадут; читайте этот список вместе с "
+            "планами лечения или заказов.\n\n"
             f"**Ожидаемая ценность** = ожидаемое число покупок за горизонт ({horizon} {LABELS[UNIT_WORDS[params.time_unit]]['ru']}) × ожидаемая "
             f"ценность покупки, {discount_ru}. Модели оцениваются, если не меньше {params.min_repeat_customers} клиентов "
             "сделали повторную покупку положительной ценности.\n\n"
-            "**Контрольный период:** модель оценивается на покупках до holdout_start (T — до предыдущего дня); для "
-            "клиентов с первой покупкой до этой даты прогноз покупок с holdout_start по дату анализа сравнивается с "
+            + holdout_ru +
+            "для клиентов с первой покупкой до начала контрольного периода прогноз покупок с его начала по дату "
+            "анализа сравнивается с "
             "фактом по группам числа повторных покупок (0…6, 7+); MAE — средняя по клиентам абсолютная ошибка. "
             "Прогноз по клиентам строится моделью, заново оценённой на всех данных.")
     return (
@@ -469,11 +495,16 @@ def methodology(params: Params, locale: str) -> str:
         "p(γ + x·m̄)/(px + q − 1), for a customer without repeat purchases the base's mean pγ/(q − 1); a negative "
         "m̄ (returns) counts as 0. The model assumes "
         "purchase value independent of frequency: the report shows the Pearson correlation of x and m̄ (|ρ| < 0.3: "
-        "weak).\n\n"
+        "weak). Gamma-Gamma treats every repeat purchase as the customer's usual spend: a one-off large purchase (an "
+        "implant, an expensive course of treatment, a piece of furniture) raises the expected value of every future "
+        "purchase, and BG/NBD reads a run of recent visits as a high purchase rate. Customers in the middle of an "
+        "expensive course can therefore top the expected-value list although their spend will drop once the course "
+        "ends; read the list together with treatment or order plans.\n\n"
         f"**Expected value** = expected purchases over the horizon ({horizon} {UNIT_WORDS[params.time_unit]}) × "
         f"expected value of a purchase, {discount}. The models are fitted when at least {params.min_repeat_customers} "
         "customers made a repeat purchase of positive value.\n\n"
-        "**Holdout test:** the models are fitted on purchases before holdout_start (T ends the day before); for customers "
-        "whose first purchase precedes it, the predicted purchases from holdout_start to the analysis date are compared "
+        + holdout_en +
+        "for customers whose first purchase precedes it, the predicted purchases from its first day to the analysis "
+        "date are compared "
         "with the actual ones by calibration repeat purchases (0…6, 7+); MAE = mean absolute error per customer. The "
         "per-customer forecast uses the models refitted on all data.")

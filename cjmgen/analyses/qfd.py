@@ -203,8 +203,8 @@ def methodology(params: Qfd, locale: str) -> str:
                      f"наборов топ-{st.top} совпадает с исходным, а для каждой точки — доля наборов, где она в топ-{st.top}, "
                      "и 5–95-й перцентили её ранга.")
         parts.append("**Важность × качество.** Важность — балл QFD. Качество — средняя собственная оценка аудита (строки "
-                     "touchpoint_audits без конкурента), если точка проверялась, иначе `quality` из спецификации; обе — в "
-                     "шкале journey.quality_scale. Порог важности и порог качества — " + _rule_text(params, True) + ". Статус: "
+                     "аудитов точек контакта без конкурента), если точка проверялась, иначе оценка качества из проекта; обе — в "
+                     "шкале качества карты пути. Порог важности и порог качества — " + _rule_text(params, True) + ". Статус: "
                      "планируемая точка — «планируется к внедрению»; нет оценки — «качество не оценено»; качество не ниже "
                      "порога — «работает эффективно» (при низкой важности это может означать избыточные вложения); качество "
                      "ниже порога при высокой важности — «ключевая точка, требует внимания» (первый приоритет); при низкой "
@@ -222,8 +222,8 @@ def methodology(params: Qfd, locale: str) -> str:
                      f"whose top {st.top} is the same set as with the base weights; per touchpoint, the share of sets "
                      f"placing it in the top {st.top} and the 5th–95th percentile of its rank.")
         parts.append("**Importance × quality.** Importance = the QFD touchpoint score. Quality = the mean own audit score "
-                     "(touchpoint_audits rows without a competitor) when the touchpoint was audited, else its `quality` in "
-                     "the spec; both on journey.quality_scale. The importance and quality thresholds are "
+                     "(touchpoint audit rows without a competitor) when the touchpoint was audited, else the quality score "
+                     "given in the project; both on the journey's quality scale. The importance and quality thresholds are "
                      + _rule_text(params, False) + ". Status: planned → to be introduced; no quality score → quality not "
                      "assessed; quality at or above the threshold → works effectively (at low importance this may signal "
                      "over-investment); quality below the threshold and high importance → key touchpoint, needs attention "
@@ -254,19 +254,19 @@ def _weights_text(params: Qfd, ru: bool) -> str:
     if wf is None:
         rescaled = ""
         if params.normalize:
-            rescaled = " Веса пересчитаны к сумме 1 (normalize: true)." if ru else " They are rescaled to sum to 1 (normalize: true)."
+            rescaled = " Веса пересчитаны к сумме 1." if ru else " They are rescaled to sum to 1."
         return (f"**Веса факторов** заданы в спецификации и в сумме дают 1.{rescaled}" if ru else
                 f"**Factor weights** are given in the spec and sum to 1.{rescaled}")
     conf = f"{wf.confidence:.0%}"
     if ru:
         return (f"**Веса факторов** рассчитаны по опросу (источник {wf.source}). Целевая переменная `{wf.target}` и оценки "
-                "факторов (столбец с id фактора или указанный в `column`) стандартизованы (z-оценки) по респондентам с полными "
+                "факторов (столбец опроса с id фактора или заданный для фактора) стандартизованы (z-оценки) по респондентам с полными "
                 "ответами; анкеты с пропусками исключены. Регрессия МНК целевой переменной на оценки даёт стандартизованные "
                 "коэффициенты β; вес = |β| / Σ|β|, так что веса в сумме дают 1. Отрицательный β учитывается по модулю и "
                 f"называется в главе. Интервалы: {conf} t-интервалы для β; для весов — перцентильные интервалы по "
                 f"{params.stability.resamples} бутстреп-выборкам респондентов.")
     return (f"**Factor weights** are derived from the survey (source {wf.source}). The target `{wf.target}` and each factor "
-            "rating (the column named by the factor id, or by its `column`) are standardized (z-scores) over respondents with "
+            "rating (the survey column named by the factor id, or the one set for the factor) are standardized (z-scores) over respondents with "
             "complete answers; answers missing any of them are dropped. An ordinary-least-squares regression of the target "
             "on the ratings gives standardized coefficients β; weight = |β| / Σ|β|, so the weights sum to 1. A negative β "
             f"counts by its size and is named in the chapter. Intervals: {conf} t-intervals for β; for the weights, "

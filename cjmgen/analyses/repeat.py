@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import polars as pl
@@ -229,22 +230,36 @@ def _funnel(survival: pl.DataFrame, t: dict[str, str]) -> Any:
 def _bubbles(gaps: pl.DataFrame, survival: pl.DataFrame, t: dict[str, str], max_order: int) -> Any:
     import altair as alt
 
-    from cjmgen.charts.builders import WIDTH
+    from cjmgen.charts.builders import WIDTH, binned_colour
 
     y = alt.Y("order_number:Q", title=t["Order number"], scale=alt.Scale(domain=[1.5, max(max_order, 2) + 0.5], nice=False),
               axis=alt.Axis(tickMinStep=1, format="d", values=list(range(2, max_order + 1))))
     title = alt.TitleParams(t["Gaps between orders"], subtitle=t["Bubble: customers; colour: average check; red tick: P80 gap"])
-    colour = alt.Scale(scheme="viridis", domain=_typical_range(gaps), clamp=True)
+    colour = binned_colour("avg_check", *_typical_range(gaps), title=t["Average check"], fmt=",.0f", scheme="viridis")
+    sizes = alt.Legend(values=size_legend_values(int(gaps["customers"].max() or 1)), format=",.0f")
     bubbles = alt.Chart(alt.Data(values=gaps.to_dicts()), title=title).mark_circle(
         opacity=0.85, stroke="#555", strokeWidth=0.3).encode(
         x=alt.X("days_from:Q", title=t["Days since the previous order (bin start; the last bin is open)"]),
-        y=y, size=alt.Size("customers:Q", title=t["Customers"], scale=alt.Scale(range=[8, 500])),
-        color=alt.Color("avg_check:Q", title=t["Average check"], scale=colour, legend=alt.Legend(type="gradient")))
+        y=y, size=alt.Size("customers:Q", title=t["Customers"], scale=alt.Scale(range=[8, 500]), legend=sizes),
+        color=colour)
     p80 = survival.filter(pl.col("p80_days_to_next").is_not_null()).select(
         (pl.col("order_number") + 1).alias("order_number"), "p80_days_to_next").filter(pl.col("order_number") <= max_order)
     ticks = alt.Chart(alt.Data(values=p80.to_dicts())).mark_tick(color="#c0392b", thickness=2, size=16).encode(
         x="p80_days_to_next:Q", y=y)
-    return (bubbles + ticks).properties(width=WIDTH - 180, height=max(26 * (max_order - 1), 160))
+    chart = (bubbles + ticks).properties(width=WIDTH - 180, height=max(26 * (max_order - 1), 160))
+    return chart.configure_legend(gradientLength=120, gradientThickness=12)  # the colour band; not settable per legend
+
+
+def size_legend_values(largest: int) -> list[int]:
+    """Up to three bubble sizes for the legend — the largest bubble, a quarter and a sixteenth of it, each rounded
+    down to one significant digit (never above the largest) — so the legend shows no empty "0" bubble and covers
+    the small ones."""
+    values = set()
+    for part in (largest, largest / 4, largest / 16):
+        if part >= 1:
+            digits = 10 ** math.floor(math.log10(part))
+            values.add(int(part // digits * digits))
+    return sorted(values) or [1]
 
 
 def _typical_range(gaps: pl.DataFrame) -> list[float]:
@@ -284,8 +299,8 @@ def methodology(params: Params, locale: str) -> str:
         censor = (f"Конверсия и отток после заказа k считаются только по клиентам, чей k-й заказ был не менее чем за {d} "
                   f"дн. до даты анализа (цензурирование недавних)." if d else
                   "Отток не цензурируется: клиент, чей последний заказ был недавно, учитывается как ушедший; в отчёте "
-                  "указано, сколько таких клиентов купили в пределах P80-интервала до даты анализа (`min_days_observed` "
-                  "исключает недавние заказы из знаменателя).")
+                  "указано, сколько таких клиентов купили в пределах P80-интервала до даты анализа (минимальный срок "
+                  "наблюдения, если его задать, исключает недавние заказы из знаменателя).")
         return (f"Заказы идентифицированных клиентов (чек только из возвратов — не заказ) нумеруются по дате (при "
                 f"равенстве — по времени, затем по номеру чека), k = 1…{params.max_order}. Дошли до k — клиенты с ≥ k "
                 f"заказами; доля — от всех клиентов; конверсия k→k+1 = дошли до k+1 / дошли до k; отток = 1 − конверсия. "
@@ -300,8 +315,8 @@ def methodology(params: Params, locale: str) -> str:
     censor = (f"Conversion and churn after order k count only customers whose k-th order was at least {d} days before "
               f"the analysis date (recent orders are censored)." if d else
               "Churn is not censored: a customer whose last order was recent counts as lost; the report states how many "
-              "such customers bought within the P80 gap before the analysis date (`min_days_observed` excludes recent "
-              "orders from the denominator).")
+              "such customers bought within the P80 gap before the analysis date (a minimum observation time, when "
+              "set, excludes recent orders from the denominator).")
     return (f"Identified customers' orders (a receipt of returns only is not an order) are numbered by date (ties by "
             f"time, then order id), k = 1…{params.max_order}. Reached k = customers with ≥ k orders; share = of all "
             f"customers; conversion k→k+1 = reached k+1 / reached k; churn = 1 − conversion. Gap = calendar days between "

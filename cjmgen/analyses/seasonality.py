@@ -9,6 +9,7 @@ import polars as pl
 from pydantic import Field
 
 from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.drivers import GRACE_DAYS
 from cjmgen.facts import money_sum
 from cjmgen.spec.common import Strict
 
@@ -27,7 +28,19 @@ class Params(Strict):
 
     min_years: int = Field(
         1, ge=1, le=10, description="Compute the seasonal index (and name the peak and trough month) only when every "
-                                    "calendar month has at least this many ratio-to-trend values (1 needs 24 complete months).")
+                                    "calendar month has at least this many ratio-to-trend values; that takes "
+                                    "12 × (min_years + 1) consecutive complete months (1 → 24).")
+
+
+COVERED_FROM_DAY = GRACE_DAYS + 1
+"""The data covers its first month when the first line falls on or before this day of the month (at most GRACE_DAYS
+after the 1st, the drivers chapter's rule for a period): a business closed on the 1st and over a weekend (data from
+3 January) keeps January; one that starts mid-month does not."""
+
+
+def months_needed(params: Params) -> int:
+    """Consecutive complete months the seasonal index needs: six either side of each ratio, min_years ratios a month."""
+    return 12 * (params.min_years + 1)
 
 
 def compute(ctx: Context, params: Params) -> Result:
@@ -40,7 +53,10 @@ def compute(ctx: Context, params: Params) -> Result:
         pl.col("month").str.slice(5, 2).cast(pl.Int32).alias("month"),
         "revenue", "orders", "active_customers", "complete")
     index = seasonal_index(monthly, params)
-    facts = {**profile_facts(index), **year_facts(sales, by_year), **_weekday_facts(weekday), "months": monthly.height}
+    facts = {**profile_facts(index), **year_facts(sales, by_year), **_weekday_facts(weekday), "months": monthly.height,
+             **coverage_facts(monthly, params)}
+    if index.is_empty():  # too few complete months, or a trend that is zero somewhere (a year without revenue)
+        facts["index_missing"] = "too_few_months" if facts["complete_months"] < facts["months_needed"] else "no_trend"
     tables = {"seasonality_monthly": monthly, "seasonality_month_of_year": by_year, "seasonality_weekday": weekday,
               "seasonality_index": index}
     return Result(name, tables, facts=facts)
@@ -52,6 +68,9 @@ def _month_start(day: pl.Expr) -> pl.Expr:
 
 def monthly_table(sales) -> pl.DataFrame:
     """Every calendar month from the first line to as_of, empty months as zeros.
+
+    A month is complete when the data covers it: it ends on or before as_of, and it is not the first month or the
+    first line falls on or before its COVERED_FROM_DAY-th day.
 
     Revenue (net of returns, unidentified receipts included) by the day each line happened; orders (real orders,
     unidentified included) by order date; active customers = identified customers with a real order that month.
@@ -69,11 +88,27 @@ def monthly_table(sales) -> pl.DataFrame:
     return table.sort("start").select(
         pl.col("start").dt.strftime("%Y-%m").alias("month"), "revenue", "orders", "active_customers",
         pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders")).alias("avg_check"),
-        ((pl.col("start") >= sales.first_day) & (month_end <= sales.as_of)).alias("complete"))
+        ((pl.col("start") >= _covered_from(sales.first_day)) & (month_end <= sales.as_of)).alias("complete"))
 
 
 def _first_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
+
+
+def _covered_from(first_day: dt.date) -> dt.date:
+    """The first month start the data covers: the first line's month if it starts early enough, else the next one."""
+    if first_day.day <= COVERED_FROM_DAY:
+        return _first_of(first_day)
+    return (_first_of(first_day) + dt.timedelta(days=31)).replace(day=1)
+
+
+def coverage_facts(monthly: pl.DataFrame, params: Params) -> dict[str, Any]:
+    """Complete months found (first and last) against the months the seasonal index needs."""
+    complete = monthly.filter("complete")["month"]
+    return {"complete_months": complete.len(), "months_needed": months_needed(params), "min_years": params.min_years,
+            "covered_from_day": COVERED_FROM_DAY,
+            "first_complete_month": complete.first() if complete.len() else None,
+            "last_complete_month": complete.last() if complete.len() else None}
 
 
 def weekday_table(sales) -> pl.DataFrame:
@@ -95,7 +130,7 @@ def seasonal_index(monthly: pl.DataFrame, params: Params) -> pl.DataFrame:
     """Classical multiplicative seasonal index: revenue / centred 2×12 moving average, averaged per calendar month.
 
     Only complete months enter; a trend (a growing chain) does not masquerade as seasonality. The twelve indices
-    are scaled to average 1. Empty unless every calendar month has at least min_years ratios (≥ 24 complete months).
+    are scaled to average 1. Empty unless every calendar month has at least min_years ratios (≥ months_needed months).
     """
     weights = [0.5] + [1.0] * 11 + [0.5]
     series = monthly.filter("complete").sort("month")
@@ -198,38 +233,48 @@ LABELS: dict[str, dict[str, str]] = {
     "Share of orders and revenue by weekday": {"ru": "Доля заказов и выручки по дням недели"},
     "Month": {"ru": "Месяц"}, "Weekday": {"ru": "День недели"}, "Average check": {"ru": "Средний чек"},
     "Share of orders": {"ru": "Доля заказов"}, "Share of revenue": {"ru": "Доля выручки"},
-    "Fewer than 24 complete months: no seasonal index, peak or trough month.": {
-        "ru": "Полных месяцев меньше 24: сезонный индекс, пиковый и минимальный месяц не определяются."},
+    "no seasonal index, peak or trough month.": {
+        "ru": "сезонный индекс, пиковый и минимальный месяц не определяются."},
     "Seasonal index": {"ru": "Сезонный индекс"}, "vs trend": {"ru": "к тренду"},
     "active customers": {"ru": "активные клиенты"},
     "The busiest weekday is": {"ru": "Самый загруженный день —"}, "of orders": {"ru": "заказов"},
     "weekends": {"ru": "выходные"}, "partial month": {"ru": "неполный месяц"},
-    "Months marked * are partial (the data starts or ends inside them).": {
-        "ru": "Месяцы со * неполные (данные начинаются или заканчиваются внутри месяца)."},
+    "Months marked * are partial: the data starts more than 7 days into the month, or the month ends after the "
+    "analysis date.": {
+        "ru": "Месяцы со * неполные: данные начинаются позже 8-го числа месяца или месяц заканчивается после даты "
+              "анализа."},
 }
 
 
 def methodology(params: Params, locale: str) -> str:
     """The definitions behind the seasonality chapter."""
+    need, years = months_needed(params), params.min_years
     if locale == "ru":
-        return ("Выручка месяца — сумма строк за месяц по дате строки, включая чеки без карты и за вычетом возвратов "
-                "(возврат уменьшает выручку дня, когда он случился). Заказы — чеки с хотя бы одной неотрицательной "
-                "строкой, по дате заказа, включая чеки без карты. Активные клиенты — идентифицированные клиенты с "
-                "заказом в месяце. Средний чек = выручка / заказы. Месяцы без продаж показаны нулями; месяцы, внутри "
-                "которых начинаются или заканчиваются данные, неполные (*). Сезонный индекс — классическое "
-                "мультипликативное разложение: выручка полного месяца / центрированное скользящее среднее 2×12 "
-                "(тренд), среднее этих отношений по каждому календарному месяцу, двенадцать индексов нормированы к "
-                f"среднему 1; считается, если на каждый месяц есть не менее {params.min_years} отношения (нужно ≥ 24 "
-                "полных месяцев). Пиковый и минимальный месяц — по индексу, поэтому рост сети не выдаётся за "
-                "сезонность. Рост за год — последний полный календарный год к предыдущему полному; активные клиенты "
-                "года — уникальные за год. Дни недели: понедельник = 1.")
-    return ("Monthly revenue = the sum of lines dated in the month, unidentified receipts included, net of returns (a "
-            "return reduces the revenue of the day it happened). Orders = receipts with at least one non-negative line, "
-            "by order date, unidentified included. Active customers = identified customers with an order in the month. "
-            "Average check = revenue / orders. Months without sales show zeros; months in which the data starts or "
-            "ends are partial (*). Seasonal index: classical multiplicative decomposition — a complete month's revenue "
-            "/ the centred 2×12 moving average (the trend), averaged per calendar month, the twelve indices scaled to "
-            f"average 1; computed when every calendar month has at least {params.min_years} ratio(s) (≥ 24 complete "
-            "months). Peak and trough months come from the index, so a growing chain's trend is not mistaken for "
-            "seasonality. Year-over-year growth: the last complete calendar year vs the complete year before; a "
-            "year's active customers are distinct over the year. Weekdays: Monday = 1.")
+        return ("Выручка месяца — сумма строк за месяц по дате строки, включая заказы без ID клиента и за вычетом "
+                "возвратов (возврат уменьшает выручку дня, когда он случился). Заказы — чеки с хотя бы одной "
+                "неотрицательной строкой, по дате заказа, включая заказы без ID клиента. Активные клиенты — "
+                "идентифицированные клиенты с заказом в месяце. Средний чек = выручка / заказы. Месяцы без продаж "
+                "показаны нулями. Месяц полный, если данные его покрывают: он закончился не позже даты анализа, а для "
+                f"первого месяца данных первая строка — не позже {COVERED_FROM_DAY}-го числа, то есть не более чем через "
+                f"{GRACE_DAYS} дней после 1-го (если клиника или магазин закрыты 1-го числа и в выходные, месяц не "
+                "теряется); остальные месяцы неполные (*). Сезонный индекс — "
+                "классическое мультипликативное разложение: выручка полного месяца / центрированное скользящее среднее "
+                "2×12 (тренд), среднее этих отношений по каждому календарному месяцу, двенадцать индексов нормированы "
+                f"к среднему 1; считается, если на каждый месяц есть не менее {years} отношения, то есть нужно не менее "
+                f"12 × ({years} + 1) = {need} полных месяцев подряд (по шесть месяцев до и после каждого отношения). "
+                "Пиковый и минимальный месяц — по индексу, поэтому рост сети не выдаётся за сезонность. Рост за год — "
+                "последний полный календарный год к предыдущему полному; активные клиенты года — уникальные за год. "
+                "Дни недели: понедельник = 1.")
+    return ("Monthly revenue = the sum of lines dated in the month, orders without a customer ID included, net of "
+            "returns (a return reduces the revenue of the day it happened). Orders = receipts with at least one "
+            "non-negative line, by order date, orders without a customer ID included. Active customers = identified "
+            "customers with an order in the month. Average check = revenue / orders. Months without sales show zeros. "
+            "A month is complete when the data covers it: it ends on or before the analysis date and, for the first "
+            f"month of the data, the first line falls at most {GRACE_DAYS} days after the 1st, i.e. on or before the "
+            f"{COVERED_FROM_DAY}th (a business closed on the 1st and over a weekend keeps the month); other months are "
+            "partial (*). Seasonal index: classical multiplicative decomposition — a complete month's revenue / the centred 2×12 moving average (the trend), "
+            "averaged per calendar month, the twelve indices scaled to average 1; computed when every calendar month "
+            f"has at least {years} ratio(s), which takes 12 × ({years} + 1) = {need} consecutive complete months (six "
+            "months either side of each ratio). Peak and trough months come from the index, so a growing chain's "
+            "trend is not mistaken for seasonality. Year-over-year growth: the last complete calendar year vs the "
+            "complete year before; a year's active customers are distinct over the year. Weekdays: Monday = 1.")

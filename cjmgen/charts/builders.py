@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import polars as pl
@@ -81,3 +82,40 @@ def curves(frame: pl.DataFrame, *, x: str, y: str, series: str, x_title: str, y_
         y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
         color=alt.Color(f"{series}:O", sort=order, scale=scale, title=None, legend=legend),
     ).properties(width=WIDTH - 160, height=280)
+
+
+def _cuts(low: float, high: float, step: float) -> list[float]:
+    """Multiples of step strictly inside (low, high)."""
+    first, last = math.floor(low / step) + 1, math.ceil(high / step) - 1
+    return [round(k * step, 12) for k in range(first, last + 1)]
+
+
+def nice_thresholds(low: float, high: float, bins: int = 5) -> list[float]:
+    """Round cut points (multiples of 1, 2 or 5 × 10^k) strictly inside (low, high), giving the class count nearest
+    to `bins` (the coarser step on a tie); the midpoint when the range is empty.
+
+    A binned colour scale's legend is a band of solid swatches, which WeasyPrint paints; a continuous gradient legend
+    is an SVG <linearGradient> that it leaves blank.
+    """
+    if not high > low:
+        return [low]
+    power = math.floor(math.log10((high - low) / bins))
+    steps = [m * 10 ** p for p in (power - 1, power, power + 1) for m in (1, 2, 5)]
+    best = min(reversed(steps), key=lambda step: abs(len(_cuts(low, high, step)) + 1 - bins))
+    return _cuts(low, high, best) or [round((low + high) / 2, 12)]
+
+
+def binned_colour(field: str, low: float, high: float, *, title: str | None, fmt: str, scheme: str = "blues",
+                  bins: int = 5, legend: dict[str, Any] | None = None) -> Any:
+    """A colour channel in about `bins` classes with round cut points inside (low, high).
+
+    Vega draws the legend of a threshold scale as a band of solid swatches labelled at the cut points (in the given
+    number format) — plain rectangles that WeasyPrint paints, unlike a continuous gradient legend. Values beyond the
+    range fall into the first or last class. `legend` adds Legend properties such as orient; Vega-Lite drops
+    gradientLength/gradientThickness here, so set them with the chart's configure_legend.
+    """
+    alt = _alt()
+    cuts = nice_thresholds(low, high, bins)
+    scale = alt.Scale(type="threshold", domain=cuts, scheme={"name": scheme, "count": len(cuts) + 1})
+    return alt.Color(f"{field}:Q", title=title, scale=scale,
+                     legend=alt.Legend(format=fmt, **(legend or {})))
