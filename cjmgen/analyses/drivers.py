@@ -86,8 +86,10 @@ def compute(ctx: Context, params: Params) -> Result:
     sales = ctx.facts.sales
     windows, months = resolve_periods(sales.as_of, sales.first_day, params.periods)
     lines = prepared_lines(sales.lines)
+    order_groups = order_groups_of(sales.lines)
     groups = [ALL, *sorted(lines["group"].unique().to_list())] if "group" in lines.columns else [ALL]
-    formula = pl.concat([window_formula(sales.orders, lines, label, *span, groups) for label, span in windows.items()])
+    formula = pl.concat([window_formula(sales.orders, lines, label, *span, groups, order_groups)
+                         for label, span in windows.items()])
     tables = {"drivers_formula": formula, "drivers_targets": target_table(formula, params.target_growth),
               "drivers_sensitivity": sensitivity_table(sales.orders, lines, windows, sales.as_of)}
     facts = _facts(sales, windows, months, params, formula, tables["drivers_sensitivity"]) | {"groups": groups[1:]}
@@ -137,11 +139,30 @@ def buyers() -> pl.Expr:
     return pl.when(pl.col("customer_id").is_null()).then(pl.lit(UNIDENTIFIED)).otherwise(pl.lit("identified"))
 
 
+def _group(columns: list[str]) -> list[pl.Expr]:
+    return [pl.col("product_group").cast(pl.String).fill_null("—").alias("group")] if "product_group" in columns else []
+
+
 def prepared_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    """Lines with `units` (purchase items), `buyers` and, when product_group is mapped, `group` ("—" when empty)."""
-    extra = [pl.col("product_group").cast(pl.String).fill_null("—").alias("group")] if "product_group" in lines.columns else []
-    keep = ["order_id", "customer_id", "day", "amount"]
-    return lines.select(*keep, purchase_units(lines.columns).alias("units"), buyers().alias("buyers"), *extra)
+    """Revenue (`amount`) and purchase items (`units`) per day × buyers (× product `group`, "—" when empty).
+
+    Everything the formula needs from lines is summed by day, so a window or a month is a filter on a small frame;
+    lazily, so the line log itself is never copied.
+    """
+    keys = ["day", "buyers", *(["group"] if "product_group" in lines.columns else [])]
+    return (lines.lazy()
+            .select("day", "amount", purchase_units(lines.columns).alias("units"), buyers().alias("buyers"),
+                    *_group(lines.columns))
+            .group_by(keys).agg(money_sum("amount").alias("amount"), pl.col("units").sum().round(MONEY_DECIMALS))
+            .collect(engine="streaming").sort(keys))
+
+
+def order_groups_of(lines: pl.DataFrame) -> pl.DataFrame | None:
+    """(order_id, group) of every purchase line's product group; None when no product_group is mapped."""
+    if "product_group" not in lines.columns:
+        return None
+    return (lines.lazy().filter(pl.col("amount") >= 0).select("order_id", *_group(lines.columns)).unique()
+            .collect(engine="streaming"))
 
 
 def _ratio(top: str, bottom: str) -> pl.Expr:
@@ -149,7 +170,7 @@ def _ratio(top: str, bottom: str) -> pl.Expr:
 
 
 def window_formula(orders: pl.DataFrame, lines: pl.DataFrame, label: str, start: dt.date, end: dt.date,
-                   groups: list[str]) -> pl.DataFrame:
+                   groups: list[str], order_groups: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per product group × buyers: customers, orders, orders per customer, average check, depth, price,
     revenue. Revenue and items by line date; orders and customers by order date (real orders only). A group's
     orders are the orders with a purchase line of that group; its revenue is the revenue of its lines."""
@@ -160,8 +181,7 @@ def window_formula(orders: pl.DataFrame, lines: pl.DataFrame, label: str, start:
     counts = [pl.col("customer_id").drop_nulls().n_unique().alias("customers"), pl.len().alias("orders")]
     found = [part.group_by("buyers").agg(*money).join(real.group_by("buyers").agg(*counts), on="buyers", how="full",
                                                        coalesce=True).with_columns(pl.lit(ALL).alias("group"))]
-    if len(groups) > 1:
-        order_groups = lines.filter(pl.col("amount") >= 0).select("order_id", "group").unique()
+    if len(groups) > 1 and order_groups is not None:
         by_group = real.join(order_groups, on="order_id").group_by("buyers", "group").agg(*counts)
         found.append(part.group_by("buyers", "group").agg(*money).join(by_group, on=["buyers", "group"], how="full",
                                                                         coalesce=True))
@@ -264,7 +284,7 @@ def monthly_drivers(orders: pl.DataFrame, lines: pl.DataFrame, months: list[int]
     are dropped (a logarithm needs positive values)."""
     month = (pl.col("day").dt.year().cast(pl.Int64) * 12 + pl.col("day").dt.month().cast(pl.Int64) - 1).alias("month")
     known = pl.col("customer_id").is_not_null() & month.is_in(months)
-    money = lines.filter(known).group_by(month).agg(money_sum("amount").alias("revenue"),
+    money = lines.filter((pl.col("buyers") == "identified") & month.is_in(months)).group_by(month).agg(money_sum("amount").alias("revenue"),
                                                     pl.col("units").sum().round(MONEY_DECIMALS).alias("items"))
     counts = orders.filter(known & pl.col("is_order")).group_by(month).agg(
         pl.col("customer_id").n_unique().alias("customers"), pl.len().alias("orders"))
