@@ -117,18 +117,18 @@ def orders_of(order_days: pl.DataFrame) -> pl.DataFrame:
 
 def customers_of(orders: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.date) -> pl.DataFrame:
     """Identified customers with at least one order, their totals, and attributes from the customers table."""
-    known = orders.filter(pl.col("customer_id").is_not_null())
-    margin = [(pl.col("revenue") - pl.col("cost").fill_null(0)).sum().alias("margin")] if "cost" in orders.columns else []
-    totals = known.group_by("customer_id").agg(
-        money_sum("revenue").alias("revenue"),
-        *margin,
+    real = pl.col("is_order")
+    margin = [(pl.col("revenue") - pl.col("cost").fill_null(0)).sum().round(MONEY_DECIMALS).alias("margin")] \
+        if "cost" in orders.columns else []
+    people = (
+        orders.lazy().filter(pl.col("customer_id").is_not_null())
+        .group_by("customer_id")
+        .agg(pl.col("day").filter(real).min().alias("first_day"), pl.col("day").filter(real).max().alias("last_day"),
+             real.sum().cast(pl.UInt32).alias("orders"), money_sum("revenue").alias("revenue"), *margin)
+        .filter(pl.col("orders") > 0)  # returns only: not a customer (their revenue stays in the totals)
+        .sort("customer_id")
+        .collect()
     )
-    real = known.filter(pl.col("is_order")).group_by("customer_id").agg(
-        pl.col("day").min().alias("first_day"),
-        pl.col("day").max().alias("last_day"),
-        pl.len().alias("orders"),
-    )
-    people = real.join(totals, on="customer_id", how="left").sort("customer_id")
     if customers is None:
         return people
     return people.join(attributes(customers, as_of), on="customer_id", how="left", maintain_order="left")
