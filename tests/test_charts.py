@@ -16,7 +16,8 @@ from cjmgen.analyses import cohorts, rfm
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
 from cjmgen.render.svg import chart_spec, to_svg
-from test_golden import AS_OF, COHORT_PARAMS, RFM_PARAMS, transactions
+from golden_support import AS_OF, transactions
+from test_golden import COHORT_PARAMS, RFM_PARAMS
 
 SNAPSHOTS = Path(__file__).parent / "golden" / "charts"
 REGEN = os.environ.get("CJMGEN_REGEN_GOLDEN") == "1"

@@ -13,22 +13,15 @@ polars.testing.assert_frame_equal (floats to a relative 1e-9).
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
 from cjmgen.analyses import cohorts, rfm
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
+from golden_support import AS_OF, check_golden, transactions
 
-HERE = Path(__file__).parent
-FIXTURE = HERE / "fixtures" / "golden_transactions.csv"
-GOLDEN = HERE / "golden"
-REGEN = os.environ.get("CJMGEN_REGEN_GOLDEN") == "1"
-AS_OF = dt.date(2024, 3, 15)  # inside the fixture's range: later lines are cut
 
 RFM_PARAMS = rfm.Params(bins=3, names=[
     {"name": "Champions", "r": 3, "f": [2, 3], "goal": "keep the best"},
@@ -47,25 +40,12 @@ SORT_KEYS = {
 }
 
 
-def transactions() -> pl.DataFrame:
-    return pl.read_csv(FIXTURE, schema_overrides={
-        "customer_id": pl.String, "order_id": pl.String, "date": pl.String, "amount": pl.Float64, "store": pl.String,
-    }).with_columns(pl.col("date").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us"))
-
-
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pl.DataFrame]:
     ctx = Context(None, build_facts({"transactions": transactions()}, AS_OF))
     out = {**rfm.compute(ctx, RFM_PARAMS).tables, **cohorts.compute(ctx, COHORT_PARAMS).tables}
     assert set(out) == set(SORT_KEYS)
     return {name: frame.sort(SORT_KEYS[name]) for name, frame in out.items()}
-
-
-def read_golden(path: Path, like: pl.DataFrame) -> pl.DataFrame:
-    """The golden CSV as text, each column cast to the dtype the computed table has."""
-    golden = pl.read_csv(path, infer_schema=False)
-    assert golden.columns == like.columns, f"{path.name}: columns changed; regenerate if intended"
-    return golden.with_columns(pl.col(name).cast(dtype) for name, dtype in like.schema.items())
 
 
 def test_fixture_is_what_the_script_describes():
@@ -79,10 +59,4 @@ def test_fixture_is_what_the_script_describes():
 
 @pytest.mark.parametrize("name", sorted(SORT_KEYS))
 def test_golden(name: str, tables: dict[str, pl.DataFrame]):
-    path = GOLDEN / f"{name}.csv"
-    got = tables[name]
-    if REGEN:
-        GOLDEN.mkdir(exist_ok=True)
-        got.write_csv(path)
-    assert path.exists(), f"{path} missing: run CJMGEN_REGEN_GOLDEN=1 .venv/bin/pytest tests/test_golden.py"
-    assert_frame_equal(got, read_golden(path, got), rel_tol=1e-9, abs_tol=1e-9)
+    check_golden(name, tables[name])

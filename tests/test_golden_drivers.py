@@ -17,20 +17,15 @@ then review `git diff tests/golden/` row by row. Never edit tests/golden/*.csv b
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
 from cjmgen.analyses import basket_kpis, drivers, owner_dynamics
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
+from golden_support import RICH_FIXTURE, check_golden, rich_transactions, transactions
 
-HERE = Path(__file__).parent
-GOLDEN = HERE / "golden"
-REGEN = os.environ.get("CJMGEN_REGEN_GOLDEN") == "1"
 
 SORT_KEYS = {
     "drivers_formula": ["period", "group", "buyers"],
@@ -45,20 +40,6 @@ SORT_KEYS = {
 }
 
 
-def shared_fixture() -> pl.DataFrame:
-    return pl.read_csv(HERE / "fixtures" / "golden_transactions.csv", schema_overrides={
-        "customer_id": pl.String, "order_id": pl.String, "date": pl.String, "amount": pl.Float64, "store": pl.String,
-    }).with_columns(pl.col("date").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us"))
-
-
-def rich_fixture() -> pl.DataFrame:
-    return pl.read_csv(HERE / "fixtures" / "drivers" / "transactions.csv", schema_overrides={
-        "customer_id": pl.String, "order_id": pl.String, "date": pl.String, "amount": pl.Float64,
-        "quantity": pl.Float64, "category": pl.String, "product_group": pl.String, "store": pl.String,
-        "manager": pl.String,
-    }).with_columns(pl.col("date").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us"))
-
-
 def compute_all(lines: pl.DataFrame, as_of: dt.date, owner: owner_dynamics.Params) -> dict[str, pl.DataFrame]:
     ctx = Context(None, build_facts({"transactions": lines}, as_of))
     out = {**drivers.compute(ctx, drivers.Params()).tables, **basket_kpis.compute(ctx, basket_kpis.Params()).tables,
@@ -69,14 +50,14 @@ def compute_all(lines: pl.DataFrame, as_of: dt.date, owner: owner_dynamics.Param
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pl.DataFrame]:
-    shared = compute_all(shared_fixture(), dt.date(2024, 3, 15), owner_dynamics.Params(owner="store", period="quarter"))
-    rich = compute_all(rich_fixture(), dt.date(2023, 12, 31),
+    shared = compute_all(transactions(), dt.date(2024, 3, 15), owner_dynamics.Params(owner="store", period="quarter"))
+    rich = compute_all(rich_transactions(), dt.date(2023, 12, 31),
                        owner_dynamics.Params(owner="manager", period="month", bands=[2, 4]))
     return {**shared, **{f"{name}_rich": frame for name, frame in rich.items()}}
 
 
 def test_rich_fixture_is_what_the_script_describes():
-    frame = rich_fixture()
+    frame = rich_transactions()
     assert 200 <= frame.height <= 300
     assert frame["customer_id"].null_count() > 0 and (frame["amount"] < 0).sum() > 0 and (frame["amount"] == 0).sum() > 0
     for column in ("quantity", "category", "product_group", "store", "manager"):
@@ -90,23 +71,9 @@ def test_shared_fixture_exercises_the_shortened_periods(tables):
     assert tables["drivers_formula_rich"].filter(pl.col("period") == "base")["start"][0] == dt.date(2022, 1, 1)
 
 
-def read_golden(path: Path, like: pl.DataFrame) -> pl.DataFrame:
-    """The golden CSV as text, each column cast to the dtype the computed table has."""
-    golden = pl.read_csv(path, infer_schema=False)
-    assert golden.columns == like.columns, f"{path.name}: columns changed; regenerate if intended"
-    return golden.with_columns(pl.col(name).str.to_date() if dtype == pl.Date else pl.col(name).cast(dtype)
-                               for name, dtype in like.schema.items())
-
-
 @pytest.mark.parametrize("name", sorted([*SORT_KEYS, *[f"{k}_rich" for k in SORT_KEYS]]))
 def test_golden(name: str, tables: dict[str, pl.DataFrame]):
-    path = GOLDEN / f"{name}.csv"
-    got = tables[name]
-    if REGEN:
-        GOLDEN.mkdir(exist_ok=True)
-        got.write_csv(path)
-    assert path.exists(), f"{path} missing: run CJMGEN_REGEN_GOLDEN=1 .venv/bin/pytest tests/test_golden_drivers.py"
-    assert_frame_equal(got, read_golden(path, got), rel_tol=1e-9, abs_tol=1e-9)
+    check_golden(name, tables[name])
 
 
 def test_the_three_chapters_build_and_quote_their_figures(project, tables):
@@ -124,7 +91,7 @@ def test_the_three_chapters_build_and_quote_their_figures(project, tables):
           basket_kpis: {}
           owner_dynamics: {owner: manager, period: month, bands: [2, 4]}
         report: {outputs: [html]}
-        """, {"data/t.csv": (HERE / "fixtures" / "drivers" / "transactions.csv").read_text(encoding="utf-8")})
+        """, {"data/t.csv": RICH_FIXTURE.read_text(encoding="utf-8")})
     out = api.build(spec, spec.parent / "out").out
 
     class Text(HTMLParser):

@@ -11,23 +11,15 @@ polars.testing.assert_frame_equal (floats to a relative 1e-9).
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
 from cjmgen.analyses import repeat, seasonality
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
+from golden_support import AS_OF, check_golden, transactions
 
-HERE = Path(__file__).parent
-FIXTURE = HERE / "fixtures" / "golden_transactions.csv"
-GOLDEN = HERE / "golden"
-REGEN = os.environ.get("CJMGEN_REGEN_GOLDEN") == "1"
-AS_OF = dt.date(2024, 3, 15)  # the same analysis date as tests/test_golden.py
 
 REPEAT_PARAMS = repeat.Params(max_order=6, breakdown="store", min_customers=3, gap_bin_days=15, max_gap_days=90)
 SEASONALITY_PARAMS = seasonality.Params()
@@ -44,12 +36,6 @@ SORT_KEYS = {
 }
 
 
-def transactions() -> pl.DataFrame:
-    return pl.read_csv(FIXTURE, schema_overrides={
-        "customer_id": pl.String, "order_id": pl.String, "date": pl.String, "amount": pl.Float64, "store": pl.String,
-    }).with_columns(pl.col("date").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us"))
-
-
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pl.DataFrame]:
     ctx = Context(None, build_facts({"transactions": transactions()}, AS_OF))
@@ -58,24 +44,9 @@ def tables() -> dict[str, pl.DataFrame]:
     return {name: frame.sort(SORT_KEYS[name]) for name, frame in out.items()}
 
 
-def read_golden(path: Path, like: pl.DataFrame) -> pl.DataFrame:
-    """The golden CSV as text, each column cast to the dtype the computed table has (booleans read as true/false)."""
-    golden = pl.read_csv(path, infer_schema=False)
-    assert golden.columns == like.columns, f"{path.name}: columns changed; regenerate if intended"
-    return golden.with_columns(
-        pl.col(name).replace_strict({"true": True, "false": False}, return_dtype=pl.Boolean) if dtype == pl.Boolean
-        else pl.col(name).cast(dtype) for name, dtype in like.schema.items())
-
-
 @pytest.mark.parametrize("name", sorted(SORT_KEYS))
 def test_golden(name: str, tables: dict[str, pl.DataFrame]):
-    path = GOLDEN / f"{name}.csv"
-    got = tables[name]
-    if REGEN:
-        GOLDEN.mkdir(exist_ok=True)
-        got.write_csv(path)
-    assert path.exists(), f"{path} missing: run CJMGEN_REGEN_GOLDEN=1 .venv/bin/pytest tests/test_golden_repeat.py"
-    assert_frame_equal(got, read_golden(path, got), rel_tol=1e-9, abs_tol=1e-9)
+    check_golden(name, tables[name])
 
 
 def test_repeat_survival_contract(tables: dict[str, pl.DataFrame]):
