@@ -147,5 +147,8 @@ def attributes(customers: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         month_day = born.dt.month().cast(pl.Int32) * 100 + born.dt.day().cast(pl.Int32)  # Int8 would overflow
         before_birthday = month_day > (as_of.month * 100 + as_of.day)
         age = (years - before_birthday.cast(pl.Int32)).cast(pl.Float64)
-        frame = frame.with_columns((pl.coalesce(pl.col("age"), age) if "age" in frame.columns else age).alias("age"))
+        if "age" not in frame.columns:
+            frame = frame.with_columns(age.alias("age"))
+        elif frame.schema["age"].is_numeric():
+            frame = frame.with_columns(pl.coalesce(pl.col("age"), age).alias("age"))
     return frame.drop([c for c in ("birth_date",) if c in frame.columns])

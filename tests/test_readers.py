@@ -156,3 +156,14 @@ def test_nothing_is_lost_in_quarantine(tmp_path_factory, rows):
     assert sum(src.quarantined_by_reason().values()) == len(src.quarantine)
     kept_and_bad = sorted(src.frame["order_id"].to_list() + src.quarantine["order_id"].to_list(), key=lambda s: int(s[1:]))
     assert kept_and_bad == [f"R{i}" for i in range(len(rows))]
+
+
+def test_age_given_as_bands_is_kept_as_text(project):
+    spec = project("""\
+        project: {title: T, client: C}
+        sources:
+          customers: {path: data/c.csv, columns: {customer_id: household_id}}
+        """, {"data/c.csv": "household_id,age,income\n1,65+,35-49K\n2,25-34,50-74K\n3,,Under 15K\n"})
+    src = _read(spec)["customers"]
+    assert src.frame["age"].to_list() == ["65+", "25-34", None]
+    assert src.nulled == {} and "age: no value is a number (e.g. '65+'), kept as text" in src.notes

@@ -72,3 +72,41 @@ def test_total_revenue(uci):
     sales = api.build_facts_for(uci.out.parent / "project.yaml")
     assert sales.orders["revenue"].sum() == pytest.approx(9_747_747.93, abs=0.01)
     assert sales.as_of.isoformat() == "2011-12-09"
+
+
+GROCERY = SHARED.parent / "completejourney_transactions_sample.csv.xz"
+GROCERY_SPEC = """\
+project: {title: Grocery loyalty, client: 84.51 Complete Journey sample, currency: USD}
+sources:
+  transactions:
+    path: data/tx.csv
+    columns: {customer_id: household_id, order_id: basket_id, date: transaction_timestamp, amount: sales_value,
+              quantity: quantity, store: store_id, sku: product_id}
+  customers:
+    path: data/demographics.csv
+    columns: {customer_id: household_id}
+analyses:
+  rfm: {bins: 3}
+  basket_kpis: {}
+  owner_dynamics: {owner: store}
+  ltv: {by: [age, income], predictive: false}
+report: {outputs: [html]}
+"""
+
+
+@pytest.mark.skipif(not GROCERY.is_file(), reason="../shared/data is not present")
+def test_grocery_sample_with_293_stores_and_banded_ages(tmp_path):
+    (tmp_path / "data").mkdir()
+    for source, target in ((GROCERY, "tx.csv"), (SHARED.parent / "completejourney_demographics.csv.xz", "demographics.csv")):
+        with lzma.open(source) as raw, (tmp_path / "data" / target).open("wb") as out:
+            shutil.copyfileobj(raw, out)
+    (tmp_path / "project.yaml").write_text(GROCERY_SPEC, encoding="utf-8")
+    out = api.build(tmp_path / "project.yaml", tmp_path / "out").out
+    info = json.loads((out / "build.json").read_text())["inputs"]
+    assert info["transactions"]["rows_used"] == 75_000 and info["transactions"]["rows_quarantined"] == {}
+    assert info["customers"]["notes"] == ["age: no value is a number (e.g. '65+'), kept as text"]
+    assert pl.read_csv(out / "tables" / "basket_by_store.csv").height > 250  # every store in the table...
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "The 20 stores with the most orders are drawn and listed; all" in html  # ...20 of them on the page
+    ages = pl.read_csv(out / "tables" / "ltv_by_age.csv")["group"].to_list()
+    assert "65+" in ages and "25-34" in ages

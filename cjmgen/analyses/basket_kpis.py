@@ -102,9 +102,11 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {"share_by_month": _month_line(result.tables["basket_by_month"], t)}
     if not facts["has_store"]:
         return out
-    cells = result.tables["basket_store_month"].filter(pl.col("orders") >= facts["min_orders"])
-    out["share_heatmap"] = share_heatmap(cells, t)
     by_store, network = result.tables["basket_by_store"], facts["network"]
+    by_store = by_store.sort(["orders", "store"], descending=[True, False]).head(MAX_STORES)  # readable on a page
+    cells = result.tables["basket_store_month"].filter(
+        (pl.col("orders") >= facts["min_orders"]) & pl.col("store").is_in(by_store["store"].implode()))
+    out["share_heatmap"] = share_heatmap(cells, t)
     depth = "depth_items" if facts["has_items"] else "depth_lines"
     depth_title = t["Items per order" if facts["has_items"] else "Lines per order"]
     out["depth"] = store_dots(by_store, depth, network[depth], depth_title, t)
@@ -114,6 +116,9 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
                                    t["Share of orders with a customer ID"], t, fmt=".0%")
     return out
 
+
+MAX_STORES = 20
+"""Charts draw the stores with the most orders, at most this many (a 293-store chain stays readable)."""
 
 LABELLED_MONTHS = 24
 """Up to this many month columns each heatmap cell carries its % label (24 columns still leave 20 px, room for a
@@ -188,6 +193,9 @@ def _month_line(by_month: pl.DataFrame, t: dict[str, str]) -> Any:
 
 
 LABELS: dict[str, dict[str, str]] = {
+    "The 20 stores with the most orders are drawn and listed; all": {
+        "ru": "На графиках и в таблице — 20 магазинов с наибольшим числом заказов; все"},
+    "are in": {"ru": "— в файле"},
     "Month": {"ru": "Месяц"},
     "Share of orders with a customer ID, store × month": {"ru": "Доля заказов с ID клиента: магазин × месяц"},
     "Items per order": {"ru": "Товаров в чеке"}, "Lines per order": {"ru": "Позиций в чеке"},

@@ -310,6 +310,8 @@ def _translator(locale: str):
 
 
 LABELS: dict[str, dict[str, str]] = {
+    "The 20 largest groups by customers are shown; all": {"ru": "Показаны 20 крупнейших групп по числу клиентов; все"},
+    "are in the table's CSV.": {"ru": "— в CSV-файле таблицы."},
     "Customers": {"ru": "Клиенты"}, "Value per customer": {"ru": "Ценность клиента"},
     "Women": {"ru": "Женщины"}, "Men": {"ru": "Мужчины"},
     "days": {"ru": "дн."}, "weeks": {"ru": "нед."}, "months": {"ru": "мес."},

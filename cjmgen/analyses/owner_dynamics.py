@@ -216,6 +216,9 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
 
 
 LABELS: dict[str, dict[str, str]] = {
+    "The tables show the 20 owners with the largest repeat base; all": {
+        "ru": "В таблицах — 20 владельцев с наибольшей повторной базой; все"},
+    "are in the files": {"ru": "— в файлах"},
     "New": {"ru": "Новые"}, "Order": {"ru": "Заказ"},
     "Active customers per period: new and repeat by order number": {
         "ru": "Активные клиенты по периодам: новые и повторные по номеру заказа"},

@@ -183,7 +183,7 @@ def _demographics(customers: pl.DataFrame) -> list[pl.Expr]:
     out: list[pl.Expr] = []
     if "gender" in customers.columns:
         out += [(pl.col("gender") == "F").mean().alias("women_share"), (pl.col("gender") == "M").mean().alias("men_share")]
-    if "age" in customers.columns:
+    if "age" in customers.columns and customers.schema["age"].is_numeric():  # bands like "65+" have no mean
         out.append(pl.col("age").mean().alias("avg_age"))
         if "gender" in customers.columns:
             out += [pl.col("age").filter(pl.col("gender") == g).mean().alias(f"avg_age_{label}")

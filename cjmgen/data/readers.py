@@ -228,7 +228,12 @@ def _column_expr(column: str, frame: pl.DataFrame, source: Source, locator: Loca
     if column in parse.NUMBER_COLUMNS:
         if dtype.is_numeric():
             return pl.col(column).cast(pl.Float64), None, False
-        return parse.number_expr(column, source.decimal, source.thousands), None, True
+        expr = parse.number_expr(column, source.decimal, source.thousands)
+        optional = column not in REQUIRED[table] and column != "amount"
+        if optional and _no_number_in(frame, column, expr):  # e.g. age given as bands: "25-34", "65+"
+            example = frame[column].drop_nulls().head(1).to_list()
+            return pl.col(column), f"{column}: no value is a number (e.g. {example[0]!r}), kept as text", False
+        return expr, None, True
     if column.endswith("_id") or column in CANONICAL_COLUMNS[table]:
         if dtype == pl.String and not _needs_cleaning(frame[column]):
             return pl.col(column), None, False  # already clean text: share the column, do not copy it
@@ -236,6 +241,12 @@ def _column_expr(column: str, frame: pl.DataFrame, source: Source, locator: Loca
         return parse.id_expr(column, dtype, excel_floats=floats), None, False
     numbers = _numeric_attribute(frame, column, source)
     return (numbers if numbers is not None else pl.col(column)), None, False
+
+
+def _no_number_in(frame: pl.DataFrame, column: str, expr: pl.Expr) -> bool:
+    """True when the column has values and not one of them parses as a number."""
+    values = frame[column]
+    return values.null_count() < len(values) and frame.select(expr.is_not_null().any()).item() is False
 
 
 def _needs_cleaning(values: pl.Series) -> bool:

@@ -57,10 +57,12 @@ class Formatter:
         return format_decimal(value * 100, format="#,##0." + "0" * digits if digits else "#,##0", locale=self.locale) + (
             "\u00a0%" if self.locale == "ru" else "%")
 
-    def money(self, value: Any, digits: int = 0) -> str:
-        """Money without cents by default: 19 360 ₽ (ru) / ₽19,360 (en)."""
+    def money(self, value: Any, digits: int | None = None) -> str:
+        """Money: whole units from 100 up (19 360 ₽ / ₽19,360), cents below (a $0.63 price per item is not $1)."""
         if _missing(value):
             return "—"
+        if digits is None:
+            digits = 0 if abs(value) >= 100 else 2
         self._money.frac_prec = (digits, digits)
         text = self._money.apply(value, self.locale, currency=self.currency, currency_digits=False)
         return text.replace(get_currency_symbol(self.currency, self.locale), self._symbol)

@@ -78,10 +78,40 @@ def render_html(doc: Document, user_templates: Path | None) -> str:
     env = environment(user_templates)
     project = doc.spec.project
     fmt = Formatter(project.locale, project.currency)
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date)
-    env.globals.update(t=translator(project.locale), template_exists=lambda name: _exists(env, name))
+    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, top=top_rows, where=where)
+    t = translator(project.locale)
+    env.globals.update(t=t, template_exists=lambda name: _exists(env, name))
+    env.filters["names"] = lambda items, limit=8: name_list(items, t, limit)
     css = env.get_template("report.css").render(theme=doc.spec.report.theme)
     return env.get_template("base.html").render(doc=doc, spec=doc.spec, project=project, css=Markup(css))
+
+
+TOP_ROWS = 20
+"""Rows a group table shows in the report before it says "the rest are in tables/<name>.csv"."""
+
+
+def top_rows(frame: Any, limit: int = TOP_ROWS, by: str | None = None) -> Any:
+    """The `limit` rows with the largest `by` (original order kept): what fits a page of a 293-store chain."""
+    if frame.height <= limit:
+        return frame
+    if by is None:
+        return frame.head(limit)
+    keep = frame.with_row_index("__pos").sort([by, "__pos"], descending=[True, False], nulls_last=True).head(limit)
+    return keep.sort("__pos").drop("__pos")
+
+
+def name_list(items: list[Any], t: Any, limit: int = 8) -> str:
+    """'a, b, c' — or 'a, b, c and 12 more' past the limit (a sentence must not list 60 store numbers)."""
+    shown = ", ".join(str(i) for i in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} {t('and')} {rest} {t('more')}" if rest > 0 else shown
+
+
+def where(frame: Any, column: str, value: Any) -> Any:
+    """Rows whose column equals value."""
+    import polars as pl
+
+    return frame.filter(pl.col(column) == value)
 
 
 def _exists(env: jinja2.Environment, name: str) -> bool:

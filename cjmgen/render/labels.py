@@ -59,6 +59,8 @@ LABELS: dict[str, dict[str, str]] = {
     "Cohort size": {"ru": "Размер когорты"},
     "unidentified": {"ru": "без ID клиента"},
     "Share of orders with a customer ID": {"ru": "Доля заказов с ID клиента"},
+    "and": {"ru": "и"},
+    "more": {"ru": "других"},
     "unparseable date": {"ru": "дата не распознана"},
     "unparseable amount": {"ru": "сумма не распознана"},
     "missing date": {"ru": "нет даты"},
