@@ -33,6 +33,8 @@ class Params(Strict):
 
 
 ORDER_DIMENSIONS = ("store", "channel", "manager")
+MAX_GROUPS = 10
+"""Retention curves drawn per breakdown group: the largest groups, at most this many (the CSV has them all)."""
 
 
 def needs_for(params: Params) -> list[tuple[tuple[str, ...], str, str]]:
@@ -205,7 +207,9 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     }
     for key, frame in result.tables.items():
         if key.startswith("cohort_retention_by_"):
-            out["by_group"] = b.curves(frame.filter(pl.col("period") > 0), x="period", y="retention", series="group",
+            largest = frame.filter(pl.col("period") == 0).sort(["customers", "group"], descending=[True, False])
+            shown = frame.filter(pl.col("group").is_in(largest["group"].head(MAX_GROUPS).implode()))
+            out["by_group"] = b.curves(shown.filter(pl.col("period") > 0), x="period", y="retention", series="group",
                                        x_title=t["Period since first order"], y_title=t["Retention"],
                                        title=t["Retention by group"], y_format=".0%", sequential=False)
     return out
