@@ -12,7 +12,6 @@ polars.testing.assert_frame_equal (floats to a relative 1e-9).
 
 from __future__ import annotations
 
-import datetime as dt
 
 import polars as pl
 import pytest

@@ -64,6 +64,21 @@ class Analysis(Protocol):
         ...
 
 
+class Labels(dict):
+    """A module's LABELS in one locale: `t["F score"]` or `t("F score")`; text without a translation stays as given."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+    def __call__(self, text: str) -> str:
+        return self[text]
+
+
+def localized(labels: dict[str, dict[str, str]], locale: str) -> Labels:
+    """The UI strings of an analysis (English key → {locale: text}) in the report's locale."""
+    return Labels({english: texts.get(locale, english) for english, texts in labels.items()})
+
+
 def params_of(analysis: Analysis, spec: "SpecBase") -> Any | None:
     """The analysis's configuration from the spec, or None when the spec does not ask for it."""
     if analysis.spec_block is not None:

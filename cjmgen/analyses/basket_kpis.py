@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.analyses.cohorts import period_index, period_label
 from cjmgen.analyses.drivers import purchase_units
 from cjmgen.spec.common import Strict
@@ -97,7 +97,7 @@ def _trend(by_month: pl.DataFrame) -> dict[str, Any]:
 
 def charts(result: Result, ctx: Context) -> dict[str, Any]:
     """Identified share heatmap store × month; depth and width by store against the network (a dashed rule)."""
-    t = {k: v.get(ctx.locale, k) for k, v in LABELS.items()}
+    t = localized(LABELS, ctx.locale)
     facts = result.facts
     out: dict[str, Any] = {"share_by_month": _month_line(result.tables["basket_by_month"], t)}
     if not facts["has_store"]:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.facts import money_sum
 from cjmgen.spec.common import Strict
 
@@ -193,7 +193,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     from cjmgen.charts import builders as b
 
     table = result.tables["cohort_retention"]
-    t = {k: v.get(ctx.locale, k) for k, v in LABELS.items()}
+    t = localized(LABELS, ctx.locale)
     out = {
         "retention": b.heatmap(table.filter(pl.col("period") > 0), x="period", y="cohort", value="retention",
                                x_title=t["Period since first order"], y_title=t["Cohort"], title=t["Retention"], fmt=".0%",

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.facts import MONEY_DECIMALS, money_sum
 from cjmgen.spec.common import Strict
 
@@ -362,7 +362,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
 
     if "drivers_factors" not in result.tables:
         return {}
-    t = {k: v.get(ctx.locale, k) for k, v in LABELS.items()}
+    t = localized(LABELS, ctx.locale)
     names = {k: t.get(v, v) for k, v in result.facts["labels"].items()}
     totals = result.facts["totals"]
     return {"waterfall": drivers_charts.waterfall(result.tables["drivers_factors"], totals["base"]["total"],

@@ -8,7 +8,7 @@ import polars as pl
 
 from cjmgen.analyses import qfd_core as core
 from cjmgen.analyses.base import Context, Result
-from cjmgen.spec.journey import Journey, Lanes
+from cjmgen.spec.journey import Journey
 
 name = "journey"
 title = {"en": "Customer journey map", "ru": "Карта пути клиента"}

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import polars as pl
 from pydantic import BeforeValidator, Field, field_validator, model_validator
-from typing_extensions import Annotated
+from typing import Annotated
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.facts import DIMENSIONS, money_sum
 from cjmgen.spec.common import Strict
 
@@ -283,7 +283,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     from cjmgen.analyses import ltv_charts
 
     locale = ctx.locale
-    t = _translator(locale)
+    t = localized(LABELS, locale)
     f = result.facts
     measure_title = t("Margin to date per customer") if f["measure"] == "margin" else t("Revenue to date per customer")
     horizon = f"{f['horizon']:g} {t(UNIT_WORDS[f['time_unit']])}"
@@ -303,10 +303,6 @@ def dimension_heading(dimension: str, t) -> str:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
-
-
-def _translator(locale: str):
-    return lambda text: LABELS.get(text, {}).get(locale, text)
 
 
 LABELS: dict[str, dict[str, str]] = {

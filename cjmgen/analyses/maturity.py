@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.spec.journey import Maturity
 
 name = "maturity"
@@ -65,7 +65,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
 
     from cjmgen.analyses.qfd_charts import finish
 
-    spec, table, t = ctx.spec.maturity, result.tables["maturity"], _translator(ctx.locale)
+    spec, table, t = ctx.spec.maturity, result.tables["maturity"], localized(LABELS, ctx.locale)
     low, high = spec.scale.min, spec.scale.max
     series = [(c, label) for c, label in (("score", t("Current")), ("target", t("Target")),
                                           ("benchmark", spec.benchmark_name or t("Benchmark")))
@@ -130,10 +130,6 @@ def _ring_steps(low: float, high: float) -> list[float]:
         values.append(round(v, 6))
         v += step
     return values
-
-
-def _translator(locale: str):
-    return lambda text: LABELS.get(text, {}).get(locale, text)
 
 
 LABELS: dict[str, dict[str, str]] = {

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, field_validator
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.analyses.cohorts import period_index, period_label
 from cjmgen.analyses.drivers import GRACE_DAYS
 from cjmgen.spec.common import IntList, Strict
@@ -187,7 +187,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     """Stacked bars of new and banded repeat customers per period, one small chart per owner (top owners)."""
     import altair as alt
 
-    t = {k: v.get(ctx.locale, k) for k, v in LABELS.items()}
+    t = localized(LABELS, ctx.locale)
     facts = result.facts
     parts = {"new_customers": t["New"], **{c: t["Order"] + " " + label
                                            for c, label in zip(facts["band_columns"], facts["bands"])}}

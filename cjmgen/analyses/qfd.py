@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from cjmgen.analyses import qfd_core as core
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.spec.journey import Qfd
 
 name = "qfd"
@@ -105,7 +105,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     """House-of-quality heatmap, weights, ranked scores, importance × quality quadrant and the traffic map."""
     from cjmgen.analyses import qfd_charts as qc
 
-    t = _translator(ctx.locale)
+    t = localized(LABELS, ctx.locale)
     width = qc.LANDSCAPE_WIDTH if result.facts["matrix_landscape"] else qc.MAX_WIDTH
     out = {"qfd_heatmap": qc.heatmap(result, ctx.spec.journey, t, width), "qfd_weights": qc.weights(result, t),
            "qfd_ranking": qc.ranking(result, ctx.spec.journey, t),
@@ -113,12 +113,6 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     if result.facts["has_quality"]:
         out["importance_quality"] = qc.quadrant(result, ctx.spec.journey.quality_scale, t)
     return {key: qc.finish(chart, ctx.locale) for key, chart in out.items()}
-
-
-def _translator(locale: str):
-    def t(text: str) -> str:
-        return LABELS.get(text, {}).get(locale, text)
-    return t
 
 
 LABELS: dict[str, dict[str, str]] = {

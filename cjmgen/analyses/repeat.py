@@ -8,7 +8,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.facts import money_sum
 from cjmgen.spec.common import Strict
 
@@ -198,7 +198,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     """The repeat-purchase funnel, the gap bubble chart and, with a breakdown, survival curves per group."""
     from cjmgen.charts import builders as b
 
-    t = {k: v.get(ctx.locale, k) for k, v in LABELS.items()}
+    t = localized(LABELS, ctx.locale)
     survival = result.tables["repeat_survival"]
     out = {"funnel": _funnel(survival, t), "bubbles": _bubbles(result.tables["repeat_gaps"], survival, t,
                                                               result.facts["max_order"])}

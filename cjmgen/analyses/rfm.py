@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Literal
 
 import polars as pl
 from pydantic import BeforeValidator, Field, model_validator
-from typing_extensions import Annotated
+from typing import Annotated
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.facts import MONEY_DECIMALS, money_sum
 from cjmgen.spec.common import IntList, Strict
 
@@ -239,7 +238,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     from cjmgen.charts import builders as b
 
     grid = result.tables["rfm_rf_grid"]
-    t = _labels(ctx.locale)
+    t = localized(LABELS, ctx.locale)
     return {
         "rf_customers": b.heatmap(grid, x="f", y="r", value="customers_share", x_title=t["F score"],
                                   y_title=t["R score"], title=t["Customers by R × F"], fmt=".0%"),
@@ -261,10 +260,6 @@ LABELS: dict[str, dict[str, str]] = {
     "of revenue": {"ru": "выручки"},
     "of customers bring 80% of revenue.": {"ru": "клиентов приносят 80% выручки."},
 }
-
-
-def _labels(locale: str) -> dict[str, str]:
-    return {k: v.get(locale, k) for k, v in LABELS.items()}
 
 
 def methodology(params: Params, locale: str) -> str:

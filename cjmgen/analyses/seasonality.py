@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.analyses.drivers import GRACE_DAYS
 from cjmgen.facts import money_sum
 from cjmgen.spec.common import Strict
@@ -191,7 +191,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
 
     from cjmgen.charts import builders as b
 
-    t = {k: v.get(ctx.locale, k) for k, v in LABELS.items()}
+    t = localized(LABELS, ctx.locale)
     monthly = result.tables["seasonality_monthly"]
     months = alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-90 if monthly.height > 14 else 0))
     revenue = alt.Chart(alt.Data(values=monthly.select("month", "revenue").to_dicts()), title=t["Revenue by month"]).mark_bar(

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.errors import Problem, UserError
 from cjmgen.spec.common import Strict
 
@@ -112,7 +112,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
 
     from cjmgen.analyses.qfd_charts import finish
 
-    t = lambda text: LABELS.get(text, {}).get(ctx.locale, text)  # noqa: E731
+    t = localized(LABELS, ctx.locale)
     out: dict[str, Any] = {}
     if "survey_answers" in result.tables:
         for i, (question, rows) in enumerate(result.tables["survey_answers"].group_by("question", maintain_order=True)):

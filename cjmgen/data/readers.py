@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from cjmgen.data import parse
-from cjmgen.errors import Problem, UserError
+from cjmgen.errors import UserError
 from cjmgen.spec.locator import Locator
 from cjmgen.spec.models import CANONICAL_COLUMNS, OPEN_TABLES, Source
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cjmgen.analyses import ANALYSES
+from cjmgen.analyses.base import Labels, localized
 
 LABELS: dict[str, dict[str, str]] = {
     "Contents": {"ru": "Содержание"},
@@ -69,14 +70,10 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def translator(locale: str):
-    """t(text): the text in the report's locale, looking in these labels and every analysis module's LABELS."""
+def translator(locale: str) -> Labels:
+    """t(text): the text in the report's locale, from these labels and every analysis module's LABELS."""
     table: dict[str, dict[str, str]] = {}
     for analysis in ANALYSES.values():
         table.update(getattr(analysis, "LABELS", {}))
     table.update(LABELS)
-
-    def t(text: str) -> str:
-        return table.get(text, {}).get(locale, text)
-
-    return t
+    return localized(table, locale)
