@@ -115,6 +115,20 @@ def orders_of(order_days: pl.DataFrame) -> pl.DataFrame:
         *sums, *dims).select(order_days.columns).sort("order_id")
 
 
+def numbered_orders(orders: pl.DataFrame) -> pl.DataFrame:
+    """Identified customers' real orders sorted by customer and time (placed_at, then order id), with order_number
+    1, 2, … — the one numbering every analysis of order sequences uses."""
+    real = orders.filter(pl.col("is_order") & pl.col("customer_id").is_not_null()).sort("customer_id", "placed_at", "order_id")
+    return real.with_columns(pl.int_range(1, pl.len() + 1).over("customer_id").alias("order_number"))
+
+
+def first_order_values(orders: pl.DataFrame, dimension: str) -> pl.DataFrame:
+    """customer_id → `group`: the dimension (store, channel, manager) on each identified customer's first real order
+    (earliest placed_at, then order id), as text — how breakdowns assign a customer to one group."""
+    real = orders.filter(pl.col("is_order") & pl.col("customer_id").is_not_null()).sort("placed_at", "order_id")
+    return real.group_by("customer_id").agg(pl.col(dimension).first().cast(pl.String).alias("group"))
+
+
 def customers_of(orders: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.date) -> pl.DataFrame:
     """Identified customers with at least one order, their totals, and attributes from the customers table."""
     real = pl.col("is_order")

@@ -10,7 +10,7 @@ import polars as pl
 from pydantic import Field
 
 from cjmgen.analyses.base import Context, localized, Result
-from cjmgen.facts import money_sum
+from cjmgen.facts import first_order_values, money_sum
 from cjmgen.spec.common import Strict
 
 name = "cohorts"
@@ -125,8 +125,7 @@ def _grid(sizes: pl.DataFrame, last: int, max_periods: int | None) -> pl.DataFra
 def _groups(ctx: Context, orders: pl.DataFrame, dimension: str) -> pl.DataFrame:
     """customer_id → group: an order dimension of the first order, or a customers column."""
     if dimension in orders.columns:
-        first = orders.filter(pl.col("is_order")).sort(["placed_at", "order_id"])
-        return first.group_by("customer_id").agg(pl.col(dimension).first().alias("group"))
+        return first_order_values(orders, dimension)
     people = ctx.facts.sales.customers
     return people.select("customer_id", pl.col(dimension).alias("group"))
 

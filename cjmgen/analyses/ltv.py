@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from typing import Annotated
 
 from cjmgen.analyses.base import Context, localized, Result
-from cjmgen.facts import DIMENSIONS, money_sum
+from cjmgen.facts import DIMENSIONS, first_order_values, money_sum
 from cjmgen.spec.common import Strict
 
 name = "ltv"
@@ -239,9 +239,7 @@ def dimension_groups(ctx: Context, dimension: str) -> pl.DataFrame | None:
     """customer_id → group: first-order dimension, customers column or RFM segment; None when the data has none."""
     sales = ctx.facts.sales
     if dimension in DIMENSIONS and dimension in sales.orders.columns:
-        real = sales.orders.filter(pl.col("is_order") & pl.col("customer_id").is_not_null())
-        first = real.sort(["placed_at", "order_id"])
-        return first.group_by("customer_id").agg(pl.col(dimension).first().alias("group"))
+        return first_order_values(sales.orders, dimension)
     if dimension == RFM:
         from cjmgen.analyses import rfm
 

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 from cjmgen.analyses.base import Context, localized, Result
 from cjmgen.analyses.cohorts import period_index, period_label
 from cjmgen.analyses.drivers import GRACE_DAYS
+from cjmgen.facts import numbered_orders as numbered
 from cjmgen.spec.common import IntList, Strict
 
 name = "owner_dynamics"
@@ -87,10 +88,8 @@ def compute(ctx: Context, params: Params) -> Result:
 def numbered_orders(orders: pl.DataFrame, owner: str) -> pl.DataFrame:
     """Real orders of identified customers with the customer's order number (all owners, by time, then order id)
     and the order's owner ("—" when empty)."""
-    real = orders.filter(pl.col("is_order") & pl.col("customer_id").is_not_null()).sort("customer_id", "placed_at", "order_id")
-    return real.select(
-        "customer_id", "day", pl.col(owner).cast(pl.String).fill_null(NO_OWNER).alias("owner"),
-        pl.int_range(1, pl.len() + 1).over("customer_id").alias("order_number"))
+    return numbered(orders).select(
+        "customer_id", "day", pl.col(owner).cast(pl.String).fill_null(NO_OWNER).alias("owner"), "order_number")
 
 
 def owner_table(numbered: pl.DataFrame, params: Params, last: int) -> pl.DataFrame:

@@ -9,7 +9,8 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from cjmgen.analyses.base import Context, localized, Result
-from cjmgen.facts import money_sum
+from cjmgen.facts import first_order_values, money_sum
+from cjmgen.facts import numbered_orders as numbered
 from cjmgen.spec.common import Strict
 
 name = "repeat"
@@ -75,12 +76,9 @@ def numbered_orders(orders: pl.DataFrame, as_of) -> pl.DataFrame:
 
     days_since_previous / days_to_next are calendar days between order dates; days_observed = as_of − order date.
     """
-    real = orders.filter(pl.col("is_order") & pl.col("customer_id").is_not_null())
-    real = real.select("customer_id", "order_id", "day", "placed_at", "revenue").sort(
-        "customer_id", "day", "placed_at", "order_id")
+    real = numbered(orders).select("customer_id", "order_id", "day", "placed_at", "revenue", "order_number")
     by = pl.col("day")
     return real.with_columns(
-        (pl.int_range(pl.len()).over("customer_id") + 1).alias("order_number"),
         (by - by.shift(1)).over("customer_id").dt.total_days().alias("days_since_previous"),
         (by.shift(-1) - by).over("customer_id").dt.total_days().alias("days_to_next"),
         (pl.lit(as_of) - by).dt.total_days().alias("days_observed"),
@@ -166,9 +164,7 @@ def customer_groups(sales, breakdown: str) -> pl.DataFrame:
 
         scored = rfm.score_customers(sales.customers, sales.as_of, rfm.Params())
         return scored.select("customer_id", pl.col("segment").alias("group"))
-    first = sales.orders.filter(pl.col("is_order") & pl.col("customer_id").is_not_null()).sort(
-        "customer_id", "day", "placed_at", "order_id")
-    return first.group_by("customer_id").agg(pl.col(breakdown).first().cast(pl.String).alias("group"))
+    return first_order_values(sales.orders, breakdown)
 
 
 def _facts(survival: pl.DataFrame, thresholds: pl.DataFrame, params: Params) -> dict[str, Any]:
