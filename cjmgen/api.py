@@ -194,8 +194,12 @@ def _check_needs(loaded: LoadedSpec, sources: dict[str, SourceData]) -> None:
         wanted = [((), table, column) for table, columns in a.needs.items() for column in columns]
         if hasattr(a, "needs_for"):
             wanted += a.needs_for(params_of(a, loaded.spec))
+        absent: set[str] = set()
         for where, table, column in wanted:
             if table not in sources:
+                if table in absent:
+                    continue  # one message per missing source, not one per column
+                absent.add(table)
                 message = f"{name} needs {table}.{column}; the spec has no sources.{table}"
             elif column not in sources[table].frame.columns:
                 message = (f"{name} needs {table}.{column}; the spec maps no such column and "

@@ -248,3 +248,36 @@ def test_charts_fit_an_a4_page():
         width = spec.get("width", 0)
         assert isinstance(width, (int, float)) and width <= 760, name
         assert spec["config"]["view"]["stroke"] is None
+
+
+def test_survey_columns_named_in_the_spec_are_checked_and_located_before_compute(tmp_path):
+    from cjmgen import api
+    from cjmgen.errors import UserError
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "survey.csv").write_text("respondent_id,f1,overall\n1,3,4\n2,4,5\n", encoding="utf-8")
+    spec = tmp_path / "project.yaml"
+    spec.write_text(
+        "project: {title: T, client: C}\n"
+        "sources:\n  survey: {path: data/survey.csv}\n"
+        "journey:\n  stages: [{id: s, name: S}]\n  touchpoints: [{id: site, name: Site, stage: s, channel: online}]\n"
+        "qfd:\n  weights_from: {source: survey, target: overal}\n"
+        "  factors: [{id: f1, name: F1}, {id: f2, name: F2, column: rating_f2}]\n"
+        "  links: {site: {f1: 9, f2: 3}}\n"
+        "analyses:\n  survey: {ratings: [f1, nps]}\n", encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        api.build(spec, tmp_path / "out")
+    got = [str(p).split("project.yaml:")[1] for p in caught.value.problems]
+    lines = spec.read_text().splitlines()
+
+    def at(line_no: int, text: str) -> str:
+        return f"{line_no}:{lines[line_no - 1].index(text) + 1}"
+
+    assert got == [
+        f"{at(8, 'overal')}: qfd.weights_from.target: qfd needs survey.overal; the spec maps no such column and "
+        "data/survey.csv has none",
+        f"{at(9, 'rating_f2')}: qfd.factors[1].column: qfd needs survey.rating_f2; the spec maps no such column and "
+        "data/survey.csv has none",
+        f"{at(12, 'nps')}: analyses.survey.ratings[1]: survey needs survey.nps; the spec maps no such column and "
+        "data/survey.csv has none",
+    ]

@@ -21,6 +21,17 @@ LANDSCAPE_FROM = 15
 """From this many touchpoints the house-of-quality heatmap gets a landscape page of its own."""
 
 
+def needs_for(params: Qfd) -> list[tuple[tuple, str, str]]:
+    """With weights from a survey: the target and each factor's rating column, located at their keys."""
+    if params.weights_from is None:
+        return []
+    source = params.weights_from.source
+    wanted = [(("weights_from", "target"), source, params.weights_from.target)]
+    wanted += [(("factors", i, "column" if f.column else "id"), source, f.column or f.id)
+               for i, f in enumerate(params.factors)]
+    return wanted
+
+
 def compute(ctx: Context, params: Qfd) -> Result:
     """Weights, matrix, touchpoint ranking with rank stability, stage and group totals, touchpoint status."""
     spec = ctx.spec

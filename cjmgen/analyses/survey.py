@@ -53,6 +53,14 @@ def compute(ctx: Context, params: Params) -> Result:
     return Result(name, tables, facts)
 
 
+def needs_for(params: Params) -> list[tuple[tuple, str, str]]:
+    """Every survey column the block names, located at its key, checked before any compute."""
+    named = [(("questions", i), c) for i, c in enumerate(params.questions)]
+    named += [(("ratings", i), c) for i, c in enumerate(params.ratings)]
+    named += [(("nps",), params.nps)] if params.nps else []
+    return [(where, "survey", column) for where, column in named]
+
+
 def _require(survey: pl.DataFrame, columns: list[str], where: str) -> None:
     missing = [c for c in dict.fromkeys(columns) if c not in survey.columns]
     if missing:
