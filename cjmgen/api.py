@@ -153,7 +153,7 @@ def _write_report(staging: Staging, loaded: LoadedSpec, ctx: Context, quality: l
         doc = build_document(ctx, loaded.base_dir, quality, results)
     with clock.stage("html"):
         templates = loaded.base_dir / loaded.spec.report.templates if loaded.spec.report.templates else None
-        html = render_html(doc, templates)
+        html = render_html(doc, templates, loaded.base_dir)
         if "html" in outputs:
             staging.path("report.html").write_text(html, encoding="utf-8")
     if "pdf" in outputs:
@@ -225,11 +225,11 @@ def _check_customers(loaded: LoadedSpec, facts: Facts | None) -> None:
 def _write_tables(staging: Staging, loaded: LoadedSpec, sources: dict[str, SourceData], results: dict[str, Result]) -> None:
     tables: dict[str, pl.DataFrame] = {}
     for result in results.values():
-        for key, frame in result.tables.items():
+        for key, frame in result.exported_tables().items():
             staging.write_csv(f"tables/{key}.csv", frame)
             tables[key] = frame
-        for segment, ids in result.segments.items():
-            staging.write_csv(f"segments/{safe_name(segment)}.csv", pl.DataFrame({"customer_id": ids}, schema={"customer_id": pl.String}))
+        for segment, members in result.customer_lists().items():
+            staging.write_csv(f"segments/{safe_name(segment)}.csv", members)
     for table, source in sources.items():
         if not source.quarantine.is_empty():
             staging.write_csv(f"quarantine/{table}.csv", source.quarantine.rename({"__row": "line"}))

@@ -14,6 +14,8 @@ import pytest
 
 from cjmgen.analyses import cohorts, rfm
 from cjmgen.analyses.base import Context
+from cjmgen.charts import chart_module
+from cjmgen.charts.theme import Theme
 from cjmgen.facts import build_facts
 from cjmgen.render.svg import chart_spec, to_svg
 from golden_support import AS_OF, transactions
@@ -29,9 +31,16 @@ def _charts(locale: str) -> dict[str, dict]:
     out = {}
     for module, params in ((rfm, RFM_PARAMS), (cohorts, COHORT_PARAMS)):
         result = module.compute(ctx, params)
-        for key, chart in module.charts(result, ctx).items():
+        for key, chart in _charts_of(module, result, ctx).items():
             out[f"{module.name}_{key}_{locale}"] = chart_spec(chart, "#1f4e79", locale)
     return out
+
+
+def _charts_of(module, result, ctx):
+    presentation = chart_module(module.name)
+    if presentation is not None:
+        return presentation.charts(result, Theme(ctx.locale))
+    return module.charts(result, ctx)
 
 
 @pytest.mark.parametrize("locale", ["en", "ru"])
@@ -56,7 +65,7 @@ def test_theme_and_locale_reach_every_chart():
 def test_charts_render_to_svg_with_cyrillic_labels():
     spec = SimpleNamespace(project=SimpleNamespace(locale="ru"))
     ctx = Context(spec, build_facts({"transactions": transactions()}, AS_OF))
-    chart = rfm.charts(rfm.compute(ctx, RFM_PARAMS), ctx)["rf_customers"]
+    chart = _charts_of(rfm, rfm.compute(ctx, RFM_PARAMS), ctx)["rf_customers"]
     svg = to_svg(chart, "#1f4e79", "ru")
     assert svg.startswith("<svg") and "Клиенты по R × F" in svg
 

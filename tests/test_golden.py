@@ -42,7 +42,7 @@ SORT_KEYS = {
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pl.DataFrame]:
     ctx = Context(None, build_facts({"transactions": transactions()}, AS_OF))
-    out = {**rfm.compute(ctx, RFM_PARAMS).tables, **cohorts.compute(ctx, COHORT_PARAMS).tables}
+    out = {**rfm.compute(ctx, RFM_PARAMS).exported_tables(), **cohorts.compute(ctx, COHORT_PARAMS).exported_tables()}
     assert set(out) == set(SORT_KEYS)
     return {name: frame.sort(SORT_KEYS[name]) for name, frame in out.items()}
 

@@ -173,7 +173,7 @@ def test_hand_by_customer_attributes_and_rfm():
     by = lambda key: dict(result.tables[key].select("group", "value").iter_rows())  # noqa: E731
     assert by("ltv_by_gender") == {"F": 154.0, "M": 470.0, "—": 90.0}  # A + C, B + E, D unknown
     assert by("ltv_by_age") == {"<25": 124.0, "25–34": 250.0, "35–44": 220.0, "65+": 30.0, "—": 90.0}
-    segments = rfm.compute(Context(None, facts), rfm.Params()).tables["rfm_customers"]
+    segments = rfm.compute(Context(None, facts), rfm.Params()).customers
     expected: dict[str, float] = defaultdict(float)
     margins = {"A": 124.0, "B": 250.0, "C": 30.0, "D": 90.0, "E": 220.0}
     for customer, segment in segments.select("customer_id", "segment").iter_rows():

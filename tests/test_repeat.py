@@ -174,7 +174,7 @@ def test_hand_breakdown_by_store_of_the_first_order():
 def test_breakdown_by_rfm_segment_uses_default_rfm_scores():
     lines = HAND
     facts = build_facts({"transactions": lines}, HAND_AS_OF)
-    segments = rfm.compute(Context(None, facts), rfm.Params()).tables["rfm_customers"]
+    segments = rfm.compute(Context(None, facts), rfm.Params()).customers
     got = repeat.compute(Context(None, facts), repeat.Params(breakdown="segment")).tables["repeat_survival_by_segment"]
     sizes = dict(segments.group_by("segment").len().iter_rows())
     firsts = dict(got.filter(pl.col("order_number") == 1).select("group", "customers").iter_rows())

@@ -123,13 +123,13 @@ def hand():
 
 
 def test_hand_customers_r_f_m_scores_codes_names(hand):
-    got = hand.tables["rfm_customers"]
+    got = hand.customers
     assert got.columns == ["customer_id", "recency_days", "frequency", "monetary", "r", "f", "m", "segment", "name"]
     assert got.rows() == HAND_CUSTOMERS
 
 
 def test_hand_segment_table(hand):
-    got = hand.tables["rfm_segments"]
+    got = hand.segments
     assert sorted(got.columns) == sorted(SEGMENT_COLUMNS)  # column order is presentation, not a metric
     got = got.select(SEGMENT_COLUMNS)
     expected = pl.DataFrame(HAND_SEGMENTS, schema=SEGMENT_COLUMNS, orient="row")
@@ -137,7 +137,7 @@ def test_hand_segment_table(hand):
 
 
 def test_hand_totals_row(hand):
-    totals = hand.facts["totals"]
+    totals = hand.totals
     expected = {
         "customers": 8, "customers_share": 1.0, "revenue": TOTAL, "revenue_share": 1.0, "orders": 14,
         "orders_per_customer": 14 / 8, "orders_per_customer_per_year": 14 / 8 / YEARS,
@@ -153,15 +153,15 @@ def test_hand_totals_row(hand):
 
 def test_hand_pareto(hand):
     # revenue, descending: 500 400 300 100 100 90 40 20 (sum 1550; unidentified 95 not included)
-    assert hand.facts["customers"] == 8
-    assert hand.facts["revenue"] == TOTAL
-    assert hand.facts["top20_revenue_share"] == pytest.approx(900 / TOTAL)  # ceil(0.2·8) = 2 customers
-    assert hand.facts["customers_for_80"] == 0.5  # 500+400+300 = 1200 < 1240 ≤ 1300: 4 of 8
-    assert hand.facts["observed_years"] == pytest.approx(YEARS)
+    assert hand.customers_count == 8
+    assert hand.revenue == TOTAL
+    assert hand.top20_revenue_share == pytest.approx(900 / TOTAL)  # ceil(0.2·8) = 2 customers
+    assert hand.customers_for_80 == 0.5  # 500+400+300 = 1200 < 1240 ≤ 1300: 4 of 8
+    assert hand.observed_years == pytest.approx(YEARS)
 
 
 def test_hand_rf_grid(hand):
-    got = hand.tables["rfm_rf_grid"]
+    got = hand.rf_grid
     cells = {(1, 1): (2, 60.0), (1, 2): (1, 500.0), (2, 1): (1, 300.0), (2, 2): (3, 290.0), (3, 3): (1, 400.0)}
     expected = [(r, f, *cells.get((r, f), (0, 0.0))) for r in (1, 2, 3) for f in (1, 2, 3)]
     assert got.select("r", "f", "customers", "revenue").rows() == expected
@@ -170,7 +170,7 @@ def test_hand_rf_grid(hand):
 
 
 def test_hand_named_table(hand):
-    got = hand.tables["rfm_named"]
+    got = hand.named
     assert got.select("name", "customers", "revenue", "goal").rows() == [
         ("Champions", 1, 400.0, "keep the best"),
         ("Loyal", 4, 790.0, "grow the check"),   # B D H F
@@ -182,14 +182,19 @@ def test_hand_named_table(hand):
 
 
 def test_hand_customer_lists(hand):
-    assert hand.segments == {
+    lists = hand.customer_lists()
+    assert {key: members["customer_id"].to_list() for key, members in lists.items()} == {
         "rfm_R3F3M3": ["A"], "rfm_R2F2M2": ["B", "D"], "rfm_R2F1M2": ["C"], "rfm_R1F1M1": ["E", "G"],
-        "rfm_R1F2M3": ["F"], "rfm_R2F2M1": ["H"]}
+        "rfm_R1F2M3": ["F"], "rfm_R2F2M1": ["H"],
+        "Champions": ["A"], "Loyal": ["B", "D", "F", "H"], "At risk": ["E", "G"], "Other": ["C"]}
+    assert lists["Loyal"].columns == ["customer_id", "r", "f", "m", "recency_days", "frequency", "monetary"]
+    assert lists["Loyal"].row(0) == hand.customers.filter(pl.col("customer_id") == "B").select(
+        lists["Loyal"].columns).row(0)
 
 
 def test_names_first_match_wins_in_spec_order():
     reordered = [NAMES[2], NAMES[0], NAMES[1]]  # "At risk" (r=1) now precedes "Loyal"
-    got = dict(run(HAND, AS_OF, names=reordered, other_name="Rest").tables["rfm_customers"]
+    got = dict(run(HAND, AS_OF, names=reordered, other_name="Rest").customers
                .select("customer_id", "name").rows())
     assert got == {"A": "Champions", "B": "Loyal", "C": "Rest", "D": "Loyal", "E": "At risk",
                    "F": "At risk", "G": "At risk", "H": "Loyal"}
@@ -198,7 +203,7 @@ def test_names_first_match_wins_in_spec_order():
 def test_monetary_avg_check_hand():
     # M = revenue / orders: A 400/3, B 50, C 300, D 50, E 20, F 250, G 40, H 45
     # sorted E20 G40 H45 B50 D50 A133.3 F250 C300; below E0 G1 H2 B3 D3 A5 F6 C7
-    got = run(HAND, AS_OF, bins=3, monetary="avg_check").tables["rfm_customers"]
+    got = run(HAND, AS_OF, bins=3, monetary="avg_check").customers
     assert got["monetary"].to_list() == pytest.approx([400 / 3, 50, 300, 50, 20, 250, 40, 45])
     assert got["m"].to_list() == [2, 2, 3, 2, 1, 3, 1, 1]
     assert got["segment"].to_list() == ["R3F3M2", "R2F2M2", "R2F1M3", "R2F2M2", "R1F1M1", "R1F2M3", "R1F1M1", "R2F2M1"]
@@ -207,7 +212,7 @@ def test_monetary_avg_check_hand():
 def test_thresholds_hand():
     # R: [30, 90] → ≤30 → 3, ≤90 → 2, else 1; F: [2, 3]; M: [100, 300]
     got = run(HAND, AS_OF, method="thresholds", thresholds={"r": [30, 90], "f": [2, 3], "m": [100, 300]})
-    rows = got.tables["rfm_customers"].select("customer_id", "r", "f", "m", "segment").rows()
+    rows = got.customers.select("customer_id", "r", "f", "m", "segment").rows()
     assert rows == [
         ("A", 3, 3, 3, "R3F3M3"),   # R0  F3 M400
         ("B", 3, 2, 2, "R3F2M2"),   # R6  F2 M100 (= cut: counts)
@@ -226,16 +231,16 @@ def test_thresholds_boundaries():
                 ("r", "3", "2024-01-01 09:00", 300), ("s", "4", "2023-12-31 09:00", 301),
                 ("s", "5", "2023-12-30 09:00", 0), ("s", "6", "2023-12-29 09:00", 0)])
     got = run(lines, AS_OF, method="thresholds", thresholds={"r": [30, 90], "f": [2, 3], "m": [100, 300]})
-    rows = got.tables["rfm_customers"].select("customer_id", "recency_days", "frequency", "r", "f", "m").rows()
+    rows = got.customers.select("customer_id", "recency_days", "frequency", "r", "f", "m").rows()
     assert rows == [("p", 30, 1, 3, 1, 2), ("q", 31, 1, 2, 1, 1), ("r", 90, 1, 2, 1, 3), ("s", 91, 3, 1, 3, 3)]
-    grid = got.tables["rfm_rf_grid"]
+    grid = got.rf_grid
     assert grid.height == 9 and grid["customers"].sum() == 4
 
 
 def test_quantile_ties_share_a_score():
     # five customers with the same F and M, different R: all F and M scores are 1 (below = 0)
     lines = tx([(c, c, f"2024-03-{d:02d} 09:00", 10) for c, d in zip("abcde", (1, 5, 5, 20, 31))])
-    got = run(lines, AS_OF, bins=5).tables["rfm_customers"]
+    got = run(lines, AS_OF, bins=5).customers
     assert got["f"].to_list() == [1] * 5 and got["m"].to_list() == [1] * 5
     # R days 30, 26, 26, 11, 0; below 0, 1, 1, 3, 4 → floor(below·5/5)+1
     assert got["r"].to_list() == [1, 2, 2, 4, 5]
@@ -382,14 +387,14 @@ bins_st = st.tuples(st.integers(2, 5), st.integers(2, 5), st.integers(2, 5))
 
 
 def check_against_reference(result, expected_customers, expected_segments):
-    got = {row["customer_id"]: row for row in result.tables["rfm_customers"].to_dicts()}
+    got = {row["customer_id"]: row for row in result.customers.to_dicts()}
     assert set(got) == set(expected_customers)
     for cid, exp in expected_customers.items():
         row = got[cid]
         for key in ("recency_days", "frequency", "r", "f", "m", "segment", "name"):
             assert row[key] == exp[key], (cid, key, row[key], exp[key])
         assert row["monetary"] == pytest.approx(exp["monetary"]), (cid, "monetary")
-    seg = result.tables["rfm_segments"].drop([c for c in result.tables["rfm_segments"].columns
+    seg = result.segments.drop([c for c in result.segments.columns
                                               if c not in expected_segments[0]])
     assert seg["segment"].to_list() == [row["segment"] for row in expected_segments]  # also the sort order
     for got_row, exp_row in zip(seg.to_dicts(), expected_segments):
@@ -413,8 +418,8 @@ def test_quantile_matches_reference(log, bins, monetary):
     check_against_reference(result, customers, segments)
     if sum(c["revenue"] for c in customers.values()) > 0:
         top20, for80 = ref_pareto(customers)
-        assert result.facts["top20_revenue_share"] == pytest.approx(top20)
-        assert result.facts["customers_for_80"] == pytest.approx(for80)
+        assert result.top20_revenue_share == pytest.approx(top20)
+        assert result.customers_for_80 == pytest.approx(for80)
 
 
 cuts_st = st.lists(st.integers(-40, 200), min_size=1, max_size=4, unique=True).map(sorted)
@@ -441,13 +446,13 @@ def test_segments_partition_customers_and_shares_sum_to_one(log, bins):
     if not has_customers(*log):
         return
     result = run(frame_of(lines, with_order_id), as_of, bins={"r": bins[0], "f": bins[1], "m": bins[2]})
-    people = result.tables["rfm_customers"]
-    segments = result.tables["rfm_segments"]
+    people = result.customers
+    segments = result.segments
     n = people.height
     assert people["customer_id"].n_unique() == n
     assert segments["segment"].n_unique() == segments.height
     assert int(segments["customers"].sum()) == n
-    listed = [cid for members in result.segments.values() for cid in members]
+    listed = [cid for members in result.customer_lists().values() for cid in members["customer_id"]]
     assert sorted(listed) == sorted(people["customer_id"].to_list())  # each customer exactly once
     assert segments["customers_share"].sum() == pytest.approx(1.0)
     assert segments["revenue"].sum() == pytest.approx(people["monetary"].sum())
@@ -456,7 +461,7 @@ def test_segments_partition_customers_and_shares_sum_to_one(log, bins):
     for dim in ("r", "f", "m"):
         assert people[dim].min() >= 1
         assert people[dim].max() <= bins["rfm".index(dim)]
-    grid = result.tables["rfm_rf_grid"]
+    grid = result.rf_grid
     assert grid.select("r", "f").rows() == [(r, f) for r in range(1, bins[0] + 1) for f in range(1, bins[1] + 1)]
     assert int(grid["customers"].sum()) == n
     assert grid["customers_share"].sum() == pytest.approx(1.0)
@@ -472,11 +477,15 @@ def test_row_order_does_not_change_any_output(log, seed):
     shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
     kwargs = {"bins": 3, "names": NAMES}
     a, b = run(frame, as_of, **kwargs), run(shuffled, as_of, **kwargs)
-    assert a.tables.keys() == b.tables.keys()
-    for key in a.tables:
-        assert_frame_equal(a.tables[key], b.tables[key], rel_tol=1e-9, abs_tol=1e-9)
-    assert a.segments == b.segments
-    assert_facts_equal(a.facts, b.facts)
+    assert a.exported_tables().keys() == b.exported_tables().keys()
+    for key in a.exported_tables():
+        assert_frame_equal(a.exported_tables()[key], b.exported_tables()[key], rel_tol=1e-9, abs_tol=1e-9)
+    lists_a, lists_b = a.customer_lists(), b.customer_lists()
+    assert lists_a.keys() == lists_b.keys()
+    for key in lists_a:
+        assert_frame_equal(lists_a[key], lists_b[key], rel_tol=1e-9, abs_tol=1e-9)
+    facts = ("totals", "customers_count", "revenue", "top20_revenue_share", "customers_for_80", "observed_years")
+    assert_facts_equal({f: getattr(a, f) for f in facts}, {f: getattr(b, f) for f in facts})
 
 
 def assert_facts_equal(x: dict, y: dict) -> None:
@@ -491,7 +500,7 @@ def assert_facts_equal(x: dict, y: dict) -> None:
 
 
 def test_rf_grid_zero_cells_for_five_bins():
-    grid = run(HAND, AS_OF, bins={"r": 5, "f": 4, "m": 2}).tables["rfm_rf_grid"]
+    grid = run(HAND, AS_OF, bins={"r": 5, "f": 4, "m": 2}).rf_grid
     assert grid.height == 20
     assert grid.select("r", "f").rows() == [(r, f) for r in range(1, 6) for f in range(1, 5)]
     assert grid["customers"].sum() == 8

@@ -1,7 +1,13 @@
-"""The analysis contract: every analysis is one module satisfying `Analysis`, registered once."""
+"""The analysis contract: every analysis is one module satisfying `Analysis`, registered once.
+
+A module declares `name`, `Params`, `spec_block`, `needs` and a pure `compute(ctx, params)` returning a frozen
+dataclass derived from `Result`. Its charts live in `cjmgen/charts/<name>.py`, its words in
+`report_templates/_<name>.html`, `report_templates/methodology/<name>.<locale>.md` and the gettext catalogs.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -9,10 +15,11 @@ import polars as pl
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    import altair as alt
-
     from cjmgen.facts import Facts
     from cjmgen.spec.models import SpecBase
+
+NeedsFor = list[tuple[tuple[str | int, ...], str, str]]
+"""(spec sub-path under the analysis block, table, column) triples a parameter implies."""
 
 
 @dataclass(frozen=True)
@@ -24,18 +31,32 @@ class Context:
 
     @property
     def locale(self) -> str:
-        return self.spec.project.locale
+        """The report's locale (analyses never use it for words; charts and templates do)."""
+        return str(self.spec.project.locale)
+
+
+def table(file_name: str) -> Any:
+    """A result field exported as `tables/<file_name>.csv` (None: the table does not apply to this build)."""
+    return field(metadata={"table": file_name})
 
 
 @dataclass(frozen=True)
 class Result:
-    """Named tables (each exported as tables/<key>.csv), scalar facts quoted by the template, customer lists."""
+    """Base of every analysis result: typed fields, the tables among them declared with `table(...)`."""
 
-    name: str
-    tables: dict[str, pl.DataFrame]
-    facts: dict[str, Any] = field(default_factory=dict)
-    segments: dict[str, list[str]] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
+    def exported_tables(self) -> dict[str, pl.DataFrame]:
+        """File name → table for every table field that is set, in field order."""
+        found: dict[str, pl.DataFrame] = {}
+        for item in dataclasses.fields(self):
+            name = item.metadata.get("table")
+            value = getattr(self, item.name)
+            if name and value is not None:
+                found[name] = value
+        return found
+
+    def customer_lists(self) -> dict[str, pl.DataFrame]:
+        """Segment name → customer list (customer_id first) written to `segments/<name>.csv`."""
+        return {}
 
 
 class Analysis(Protocol):
@@ -43,39 +64,49 @@ class Analysis(Protocol):
 
     name: str
     """Key in the spec (`analyses.<name>`, or the top-level block named by `spec_block`) and section name."""
-    title: dict[str, str]
-    """Chapter title per locale (en, ru)."""
     Params: type[BaseModel] | None
     """The spec block's model for `analyses.<name>`; None when the analysis reads a top-level block."""
     spec_block: str | None
     """Top-level spec attribute that configures it (e.g. "qfd"), or None for `analyses.<name>`."""
     needs: dict[str, tuple[str, ...]]
-    """Canonical table → columns it requires; checked against the spec before any compute."""
+    """Canonical table → columns it requires; checked against the files' headers before any compute."""
 
     def compute(self, ctx: Context, params: Any) -> Result: ...
 
-    # Optional: `needs_for(params) -> list[(spec sub-path, table, column)]` — columns its parameters imply
-    # (e.g. a breakdown by store needs transactions.store), checked and located before any compute.
-
-    def charts(self, result: Result, ctx: Context) -> "dict[str, alt.Chart | alt.LayerChart]": ...
-
-    def methodology(self, params: Any, locale: str) -> str:
-        """Markdown stating the definitions used, rendered in the methodology appendix."""
-        ...
+    # Optional: `needs_for(params) -> NeedsFor` — columns its parameters imply (e.g. a breakdown by store
+    # needs transactions.store), checked and located at their spec keys before any compute.
 
 
-class Labels(dict):
-    """A module's LABELS in one locale: `t["F score"]` or `t("F score")`; text without a translation stays as given."""
+@dataclass(frozen=True)
+class LegacyResult(Result):
+    """The untyped result of an analysis not yet moved to a typed one (tables and facts in dicts)."""
+
+    name: str
+    tables: dict[str, pl.DataFrame]
+    facts: dict[str, Any] = field(default_factory=dict)
+    segments: dict[str, list[str]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def exported_tables(self) -> dict[str, pl.DataFrame]:
+        return dict(self.tables)
+
+    def customer_lists(self) -> dict[str, pl.DataFrame]:
+        return {seg: pl.DataFrame({"customer_id": ids}, schema={"customer_id": pl.String})
+                for seg, ids in self.segments.items()}
+
+
+class Labels(dict):  # type: ignore[type-arg]
+    """Legacy per-module LABELS in one locale; being replaced by the gettext catalog."""
 
     def __missing__(self, key: str) -> str:
         return key
 
     def __call__(self, text: str) -> str:
-        return self[text]
+        return str(self[text])
 
 
 def localized(labels: dict[str, dict[str, str]], locale: str) -> Labels:
-    """The UI strings of an analysis (English key → {locale: text}) in the report's locale."""
+    """Legacy: the UI strings of an analysis (English key → {locale: text}) in the report's locale."""
     return Labels({english: texts.get(locale, english) for english, texts in labels.items()})
 
 
@@ -83,4 +114,4 @@ def params_of(analysis: Analysis, spec: "SpecBase") -> Any | None:
     """The analysis's configuration from the spec, or None when the spec does not ask for it."""
     if analysis.spec_block is not None:
         return getattr(spec, analysis.spec_block, None)
-    return getattr(spec.analyses, analysis.name, None)  # type: ignore[attr-defined]
+    return getattr(spec.analyses, analysis.name, None)

@@ -8,9 +8,8 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, localized, Result
-from cjmgen.analyses.cohorts import period_index, period_label
-from cjmgen.analyses.drivers import purchase_units
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.periods import period_index, period_label, purchase_units
 from cjmgen.spec.common import Strict
 
 name = "basket_kpis"

@@ -9,17 +9,15 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, localized, Result
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
 from cjmgen.facts import first_order_values, money_sum
+from cjmgen.periods import period_index, period_label
 from cjmgen.spec.common import Strict
 
 name = "cohorts"
 title = {"en": "Cohorts, retention and LTV", "ru": "Когорты, удержание и LTV"}
 spec_block = None
 needs = {"transactions": ("customer_id", "date", "amount")}
-
-_MONDAY = dt.date(1970, 1, 5)
-
 
 class Params(Strict):
     """Cohort retention and cumulative revenue per customer by period of first order."""
@@ -43,25 +41,6 @@ def needs_for(params: Params) -> list[tuple[tuple[str, ...], str, str]]:
         return []
     table = "transactions" if params.breakdown in ORDER_DIMENSIONS else "customers"
     return [(("breakdown",), table, params.breakdown)]
-
-
-def period_index(day: pl.Expr, period: str) -> pl.Expr:
-    """A running period number: months or quarters since year 0, weeks (Monday start) since 1970-01-05."""
-    if period == "month":
-        return day.dt.year().cast(pl.Int64) * 12 + day.dt.month().cast(pl.Int64) - 1
-    if period == "quarter":
-        return day.dt.year().cast(pl.Int64) * 4 + day.dt.quarter().cast(pl.Int64) - 1
-    return (day - pl.lit(_MONDAY)).dt.total_days().floordiv(7)
-
-
-def period_label(index: pl.Expr, period: str) -> pl.Expr:
-    """YYYY-MM, YYYY-Qn, or the ISO week YYYY-Www of a period number."""
-    if period == "month":
-        return pl.format("{}-{}", index.floordiv(12), (index.mod(12) + 1).cast(pl.String).str.zfill(2))
-    if period == "quarter":
-        return pl.format("{}-Q{}", index.floordiv(4), index.mod(4) + 1)
-    monday = pl.lit(_MONDAY) + pl.duration(days=index * 7)
-    return monday.dt.strftime("%G-W%V")
 
 
 def compute(ctx: Context, params: Params) -> Result:

@@ -10,8 +10,9 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from cjmgen.analyses.base import Context, localized, Result
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
 from cjmgen.facts import MONEY_DECIMALS, money_sum
+from cjmgen.periods import GRACE_DAYS, purchase_units
 from cjmgen.spec.common import Strict
 
 name = "drivers"
@@ -26,9 +27,6 @@ COLUMN = {"customers": "customers", "frequency": "orders_per_customer", "depth":
 ALL = "all"
 """The `group` value of rows over every product group."""
 UNIDENTIFIED = "unidentified"
-GRACE_DAYS = 7
-"""The data covers a period when its first transaction falls at most this many days after the period starts
-(a chain closed on January 1st still has a year that starts on January 1st)."""
 MIN_MONTHS = 6
 """Sensitivity needs at least this many full months with customers, orders and items."""
 
@@ -125,13 +123,6 @@ def shift_months(day: dt.date, months: int) -> dt.date:
 def _month_end(year: int, month: int) -> dt.date:
     following = dt.date(year + month // 12, month % 12 + 1, 1)
     return following - dt.timedelta(days=1)
-
-
-def purchase_units(columns: list[str]) -> pl.Expr:
-    """Items of a line: a purchase line (amount ≥ 0) counts its quantity (a missing quantity counts 1), or 1 when
-    no quantity is mapped; a return line counts 0 — returns reduce revenue, never items (as never orders)."""
-    each = pl.col("quantity").cast(pl.Float64).fill_null(1.0) if "quantity" in columns else pl.lit(1.0)
-    return pl.when(pl.col("amount") >= 0).then(each).otherwise(0.0)
 
 
 def buyers() -> pl.Expr:

@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 from typing import Annotated
 
-from cjmgen.analyses.base import Context, localized, Result
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
 from cjmgen.facts import DIMENSIONS, first_order_values, money_sum
 from cjmgen.spec.common import Strict
 

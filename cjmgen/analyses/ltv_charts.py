@@ -8,7 +8,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from cjmgen.analyses.base import Result
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.charts.builders import WIDTH
 
 Translate = Callable[[str], str]

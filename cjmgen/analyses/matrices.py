@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from cjmgen.analyses.base import Context, Result
+from cjmgen.analyses.base import Context, LegacyResult as Result
 from cjmgen.spec.journey import Matrix
 
 name = "matrices"

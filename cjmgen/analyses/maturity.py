@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from cjmgen.analyses.base import Context, localized, Result
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
 from cjmgen.spec.journey import Maturity
 
 name = "maturity"

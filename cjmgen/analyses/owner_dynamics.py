@@ -9,9 +9,8 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, field_validator
 
-from cjmgen.analyses.base import Context, localized, Result
-from cjmgen.analyses.cohorts import period_index, period_label
-from cjmgen.analyses.drivers import GRACE_DAYS
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.periods import GRACE_DAYS, period_index, period_label
 from cjmgen.facts import numbered_orders as numbered
 from cjmgen.spec.common import IntList, Strict
 

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from cjmgen.analyses import qfd_core as core
-from cjmgen.analyses.base import Context, localized, Result
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
 from cjmgen.spec.journey import Qfd
 
 name = "qfd"

@@ -11,7 +11,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from cjmgen.analyses.base import Result
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.analyses.qfd_core import DARK_STATUSES, NO_GROUP, STATUS_COLOURS, STATUS_NAMES, STATUSES
 from cjmgen.spec.journey import Journey, QualityScale
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from cjmgen.analyses.base import Context, localized, Result
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
 from cjmgen.facts import first_order_values, money_sum
 from cjmgen.facts import numbered_orders as numbered
 from cjmgen.spec.common import Strict

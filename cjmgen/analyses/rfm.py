@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import BeforeValidator, Field, model_validator
-from typing import Annotated
 
-from cjmgen.analyses.base import Context, localized, Result
+from cjmgen.analyses.base import Context, Result, table
 from cjmgen.facts import MONEY_DECIMALS, money_sum
 from cjmgen.spec.common import IntList, Strict
 
 name = "rfm"
-title = {"en": "RFM segmentation", "ru": "RFM-сегментация"}
 spec_block = None
 needs = {"transactions": ("customer_id", "date", "amount")}
 
@@ -90,24 +90,58 @@ class Params(Strict):
         return getattr(self.bins, dim)
 
 
-def compute(ctx: Context, params: Params) -> Result:
+@dataclass(frozen=True)
+class RfmResult(Result):
+    """Scores per customer, the segment table, the R×F grid, the trigger matrix and the Pareto facts."""
+
+    customers: pl.DataFrame = table("rfm_customers")
+    """customer_id, recency_days, frequency, monetary, r, f, m, segment, name."""
+    segments: pl.DataFrame = table("rfm_segments")
+    """One row per segment code, sorted by revenue (columns in `segment_table`)."""
+    rf_grid: pl.DataFrame = table("rfm_rf_grid")
+    """r, f, customers, revenue, customers_share, revenue_share for every cell."""
+    named: pl.DataFrame | None = table("rfm_named")
+    """The trigger matrix when the spec names segments."""
+    totals: dict[str, float | None]
+    """The segment table's totals row, over all customers."""
+    customers_count: int
+    revenue: float
+    top20_revenue_share: float
+    """Revenue share of the top 20% of customers."""
+    customers_for_80: float
+    """Share of customers (largest first) that brings 80% of revenue."""
+    observed_years: float
+
+    def customer_lists(self) -> dict[str, pl.DataFrame]:
+        """One list per segment code (`rfm_R3F3M2`) and, when names are given, per named segment (`<name>`)."""
+        columns = ["customer_id", "r", "f", "m", "recency_days", "frequency", "monetary"]
+        people = self.customers.sort("customer_id")
+        lists = {f"rfm_{code}": frame.select(columns)
+                 for (code,), frame in people.partition_by("segment", as_dict=True, maintain_order=True).items()}
+        if self.named is not None:
+            for (label,), frame in people.partition_by("name", as_dict=True, maintain_order=True).items():
+                lists[str(label)] = frame.select(columns)
+        return lists
+
+
+def compute(ctx: Context, params: Params) -> RfmResult:
     """Scores, segments, named segments, R×F grid and Pareto facts."""
+    assert ctx.facts is not None and ctx.facts.sales is not None
     sales = ctx.facts.sales
     customers = score_customers(sales.customers, sales.as_of, params)
     years = max((sales.as_of - sales.first_day).days + 1, 1) / 365.25
-    segments = segment_table(customers, years)
-    tables = {
-        "rfm_customers": customers.select(
-            "customer_id", "recency_days", "frequency", "monetary", "r", "f", "m", "segment", "name").sort("customer_id"),
-        "rfm_segments": segments,
-        "rfm_rf_grid": rf_grid(customers, params),
-    }
-    if params.names:
-        tables["rfm_named"] = named_table(customers, params)
-    ids = customers.sort("customer_id").group_by("segment", maintain_order=True).agg(pl.col("customer_id"))
-    lists = {f"rfm_{seg}": list(members) for seg, members in ids.iter_rows()}
-    facts = {**pareto(customers), "observed_years": years, "named": bool(params.names), "totals": totals(customers, years)}
-    return Result(name, tables, facts=facts, segments=lists)
+    top = pareto(customers)
+    return RfmResult(
+        customers=customers.select("customer_id", "recency_days", "frequency", "monetary", "r", "f", "m", "segment",
+                                   "name").sort("customer_id"),
+        segments=segment_table(customers, years),
+        rf_grid=rf_grid(customers, params),
+        named=named_table(customers, params) if params.names else None,
+        totals=totals(customers, years),
+        customers_count=int(top["customers"]), revenue=float(top["revenue"]),
+        top20_revenue_share=top["top20_revenue_share"], customers_for_80=top["customers_for_80"],
+        observed_years=years,
+    )
 
 
 def totals(customers: pl.DataFrame, years: float) -> dict[str, float | None]:
@@ -116,7 +150,7 @@ def totals(customers: pl.DataFrame, years: float) -> dict[str, float | None]:
     return {k: v for k, v in row.items() if k not in ("segment", "name")}
 
 
-def score_customers(people: pl.DataFrame, as_of, params: Params) -> pl.DataFrame:
+def score_customers(people: pl.DataFrame, as_of: dt.date, params: Params) -> pl.DataFrame:
     """Per customer: recency_days, frequency, monetary, the three scores, segment code and name."""
     money = pl.col("revenue") / pl.col("orders") if params.monetary == "avg_check" else pl.col("revenue")
     base = people.with_columns(
@@ -227,58 +261,7 @@ def pareto(customers: pl.DataFrame) -> dict[str, float]:
     if not n or total <= 0:
         return {"customers": n, "revenue": total or 0.0, "top20_revenue_share": 0.0, "customers_for_80": 0.0}
     top = math.ceil(0.2 * n)
-    cumulative = revenue.cum_sum() / total
-    reach = int((cumulative < 0.8).sum()) + 1
+    # compared in money, with a hair of tolerance: 300 / 375 computes as 0.7999999 and would count one customer more
+    reach = int((revenue.cum_sum() < 0.8 * total - 1e-9 * total).sum()) + 1
     return {"customers": n, "revenue": float(total), "top20_revenue_share": float(revenue.head(top).sum() / total),
             "customers_for_80": min(reach, n) / n}
-
-
-def charts(result: Result, ctx: Context) -> dict[str, Any]:
-    """R×F heatmaps of customers and revenue, and segment shares of customers vs revenue."""
-    from cjmgen.charts import builders as b
-
-    grid = result.tables["rfm_rf_grid"]
-    t = localized(LABELS, ctx.locale)
-    return {
-        "rf_customers": b.heatmap(grid, x="f", y="r", value="customers_share", x_title=t["F score"],
-                                  y_title=t["R score"], title=t["Customers by R × F"], fmt=".0%"),
-        "rf_revenue": b.heatmap(grid, x="f", y="r", value="revenue_share", x_title=t["F score"],
-                                y_title=t["R score"], title=t["Revenue by R × F"], fmt=".0%"),
-        "shares": b.paired_bars(result.tables["rfm_segments"].head(15), category="segment",
-                                values={t["customers"]: "customers_share", t["revenue"]: "revenue_share"},
-                                title=t["Share of customers and of revenue by segment"]),
-    }
-
-
-LABELS: dict[str, dict[str, str]] = {
-    "F score": {"ru": "F (частота)"}, "R score": {"ru": "R (давность)"},
-    "Customers by R × F": {"ru": "Клиенты по R × F"}, "Revenue by R × F": {"ru": "Выручка по R × F"},
-    "customers": {"ru": "клиенты"}, "revenue": {"ru": "выручка"},
-    "Share of customers and of revenue by segment": {"ru": "Доля клиентов и выручки по сегментам"},
-    "Customers analysed": {"ru": "Клиентов в анализе"},
-    "The top 20% of customers bring": {"ru": "Топ-20% клиентов приносят"},
-    "of revenue": {"ru": "выручки"},
-    "of customers bring 80% of revenue.": {"ru": "клиентов приносят 80% выручки."},
-}
-
-
-def methodology(params: Params, locale: str) -> str:
-    """The definitions behind the RFM chapter."""
-    bins = "/".join(str(params.levels(d)) for d in DIMENSIONS)
-    money = {"total": ("total revenue", "выручка за период"), "avg_check": ("average check", "средний чек")}[params.monetary]
-    if params.method == "thresholds":
-        t = params.thresholds
-        how_en = f"fixed cut points (R days {t.r}, F orders {t.f}, M {t.m})"
-        how_ru = f"фиксированным порогам (R, дней: {t.r}; F, заказов: {t.f}; M: {t.m})"
-    else:
-        how_en = "equal-count bins on customers (customers with equal values share a score)"
-        how_ru = "квантилям: равные по числу клиентов группы (клиенты с равными значениями получают один балл)"
-    if locale == "ru":
-        return (f"Клиенты, сделавшие хотя бы один заказ до даты анализа. **R** — дней от последнего заказа до даты "
-                f"анализа (заказ в день анализа: R = 0); **F** — число заказов (чек только из возвратов заказом не "
-                f"считается); **M** — {money[1]}, за вычетом возвратов. Баллы {bins} (R/F/M, больше — лучше) "
-                f"по {how_ru}. Код сегмента — R3F3M2. Заказов в год на клиента = заказов на клиента / лет наблюдения.")
-    return (f"Customers with at least one order up to the analysis date. **R** = days from the last order to the "
-            f"analysis date (an order on that day has R = 0); **F** = number of orders (a receipt of returns only is not "
-            f"an order); **M** = {money[0]}, net of returns. Scores 1–{bins} (R/F/M, higher is better) by {how_en}. "
-            f"Segment code R3F3M2. Orders per customer per year = orders per customer / years observed.")

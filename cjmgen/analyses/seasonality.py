@@ -8,8 +8,8 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, localized, Result
-from cjmgen.analyses.drivers import GRACE_DAYS
+from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.periods import GRACE_DAYS
 from cjmgen.facts import money_sum
 from cjmgen.spec.common import Strict
 

@@ -1,0 +1,19 @@
+"""The charts layer: `cjmgen/charts/<analysis name>.py` turns that analysis's result into Altair charts.
+
+A chart module declares `title` (the chapter's topic, an English msgid marked with N_) and
+`charts(result, theme) -> {key: chart}`; the chapter partial places each chart by its key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+
+
+def chart_module(analysis: str) -> ModuleType | None:
+    """The chart module of an analysis, found by name (`cjmgen.charts.<analysis>`), or None."""
+    name = f"cjmgen.charts.{analysis}"
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)

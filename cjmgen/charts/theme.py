@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from cjmgen.i18n import currency_symbol, translations
 
 FONT = "DejaVu Sans"
 
@@ -29,3 +32,33 @@ def theme_config(primary: str, locale: str = "en") -> dict[str, Any]:
         "bar": {"color": primary},
         "line": {"color": primary},
     }
+
+
+@dataclass(frozen=True)
+class Theme:
+    """What every chart module receives: the report's locale, currency, colour and words."""
+
+    locale: str = "en"
+    currency: str = "USD"
+    primary: str = "#1f4e79"
+
+    def _(self, message: str) -> str:
+        """A UI string in the report's locale (msgid: the English sentence)."""
+        return translations(self.locale).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The plural form for n (Russian has three)."""
+        return translations(self.locale).ngettext(singular, plural, n)
+
+    @property
+    def currency_symbol(self) -> str:
+        """₽, €, $ … as the report's locale writes it."""
+        return currency_symbol(self.currency, self.locale)
+
+    def config(self) -> dict[str, Any]:
+        """Vega-Lite config: fonts, colours and d3 number locale with this currency."""
+        out = theme_config(self.primary, self.locale)
+        number = dict(out["locale"]["number"])
+        number["currency"] = ["", "\u00a0" + self.currency_symbol] if self.locale == "ru" else [self.currency_symbol, ""]
+        out["locale"] = {"number": number}
+        return out

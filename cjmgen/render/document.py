@@ -9,8 +9,11 @@ import polars as pl
 from markupsafe import Markup
 
 from cjmgen.analyses import ANALYSES, Context, Result, params_of
+from cjmgen.charts import chart_module
+from cjmgen.charts.theme import Theme
 from cjmgen.facts import Facts
-from cjmgen.render.html import Chapter, Document, SourceQuality, data_uri
+from cjmgen.i18n import translations
+from cjmgen.render.html import Chapter, Document, Methodology, SourceQuality, data_uri
 from cjmgen.render.labels import translator
 from cjmgen.render.markdown import leading_heading, render_markdown
 from cjmgen.render.svg import img_tag, to_svg
@@ -31,9 +34,7 @@ def build_document(ctx: Context, base_dir: Path, quality: list[SourceQuality], r
     chapters = []
     for i, section in enumerate(section_order(spec, results)):
         chapters.append(_chapter(i, section, ctx, base_dir, results, t))
-    methodology = [(ANALYSES[n].title[ctx.locale], render_markdown(
-        ANALYSES[n].methodology(params_of(ANALYSES[n], spec), ctx.locale), base_dir=base_dir, project_dir=base_dir))
-        for n in results]
+    methodology = [(chapter_title(n, ctx.locale), _methodology(n, ctx, base_dir)) for n in results]
     logo = data_uri(base_dir / spec.report.theme.logo) if spec.report.theme.logo else None
     return Document(spec, chapters, quality, methodology, kpis(ctx.facts), logo)
 
@@ -44,7 +45,7 @@ def _chapter(i: int, section: Any, ctx: Context, base_dir: Path, results: dict[s
         return Chapter(f"ch-{i}-summary", given_title or t("Summary"), SUMMARY, result=None)
     if name is not None:
         result = results[name]
-        title = given_title or ANALYSES[name].title[ctx.locale]
+        title = given_title or chapter_title(name, ctx.locale)
         return Chapter(f"ch-{i}-{name}", title, name, result=result, charts=charts_of(name, result, ctx))
     path = base_dir / section.markdown if section.markdown is not None else None
     text = path.read_text(encoding="utf-8-sig") if path else section.text
@@ -55,11 +56,36 @@ def _chapter(i: int, section: Any, ctx: Context, base_dir: Path, results: dict[s
     return Chapter(f"ch-{i}-text", title, "markdown", html=html)
 
 
+def chapter_title(name: str, locale: str) -> str:
+    """The topic title of an analysis's chapter in the report's locale."""
+    module = chart_module(name)
+    if module is not None:
+        return translations(locale).gettext(module.title)
+    return ANALYSES[name].title[locale]  # type: ignore[attr-defined]
+
+
+def _methodology(name: str, ctx: Context, base_dir: Path) -> Markup | Methodology:
+    params = params_of(ANALYSES[name], ctx.spec)
+    legacy = getattr(ANALYSES[name], "methodology", None)
+    if legacy is None:
+        return Methodology(name, params)
+    return render_markdown(legacy(params, ctx.locale), base_dir=base_dir, project_dir=base_dir)
+
+
+def theme_of(spec: Any) -> Theme:
+    """The chart theme of a spec: locale, currency and primary colour."""
+    return Theme(spec.project.locale, spec.project.currency, spec.report.theme.primary)
+
+
 def charts_of(name: str, result: Result, ctx: Context) -> dict[str, Markup]:
     """An analysis's charts as embedded SVG images."""
     primary = ctx.spec.report.theme.primary
-    charts = ANALYSES[name].charts(result, ctx).items()
-    return {key: img_tag(to_svg(chart, primary, ctx.locale), key) for key, chart in charts}
+    module = chart_module(name)
+    if module is not None:
+        charts = module.charts(result, theme_of(ctx.spec)).items()
+    else:
+        charts = ANALYSES[name].charts(result, ctx).items()  # type: ignore[attr-defined]
+    return {key: img_tag(to_svg(chart, primary, ctx.locale, ctx.spec.project.currency), key) for key, chart in charts}
 
 
 def kpis(facts: Facts | None) -> dict[str, Any] | None:

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, get_currency_symbol, parse_pattern
+from babel.numbers import format_compact_decimal, format_decimal, get_currency_symbol, parse_pattern
 
-_SYMBOL_LOCALES = ("ru", "uk", "kk", "be", "pl", "cs", "tr", "ja", "zh", "ko", "hi", "th", "he", "ar")
+from cjmgen.i18n import currency_symbol
 
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
-
-
-@functools.cache
-def currency_symbol(currency: str, locale: str) -> str:
-    """The locale's symbol, or the currency's own sign where the locale only knows the code (₽ in en)."""
-    symbol = get_currency_symbol(currency, locale)
-    if symbol != currency:
-        return symbol
-    for other in _SYMBOL_LOCALES:
-        candidate = get_currency_symbol(currency, other)
-        if candidate != currency and len(candidate) <= 2:
-            return candidate
-    return currency
 
 
 class Formatter:
@@ -45,6 +31,12 @@ class Formatter:
             return "—"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
+
+    def compact(self, value: Any, digits: int = 1) -> str:
+        """Short number in the locale's words: 32 млн (ru) / 32M (en)."""
+        if _missing(value):
+            return "—"
+        return format_compact_decimal(value, locale=self.locale, fraction_digits=digits)
 
     def dec(self, value: Any, digits: int = 2) -> str:
         """Number with fixed decimals."""

@@ -12,8 +12,9 @@ import jinja2
 from markupsafe import Markup
 
 from cjmgen.analyses import Result
+from cjmgen.i18n import translations
 from cjmgen.render.formatting import Formatter
-from cjmgen.render.labels import translator
+from cjmgen.render.markdown import render_markdown
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,21 @@ class SourceQuality:
 
 
 @dataclass(frozen=True)
+class Methodology:
+    """An analysis's methodology template (`methodology/<name>.<locale>.md`) and the params it states."""
+
+    name: str
+    params: Any
+
+
+@dataclass(frozen=True)
 class Document:
     """Everything the templates show; they format it and never compute."""
 
     spec: Any
     chapters: list[Chapter]
     quality: list[SourceQuality]
-    methodology: list[tuple[str, Markup]]
+    methodology: list[tuple[str, Markup | "Methodology"]]
     kpis: dict[str, Any] | None
     logo: str | None = None
 
@@ -69,18 +78,30 @@ def environment(user_templates: Path | None) -> jinja2.Environment:
     builtin = jinja2.FileSystemLoader(templates_root())
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(user_templates)] if user_templates else []
     loaders += [jinja2.PrefixLoader({"default": builtin}, delimiter=":"), builtin]
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=_autoescape,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True
+    return env
 
 
-def render_html(doc: Document, user_templates: Path | None) -> str:
+def _autoescape(name: str | None) -> bool:
+    """HTML is escaped; Markdown methodology is not (markdown-it renders it without raw HTML)."""
+    return not (name or "").endswith(".md")
+
+
+def render_html(doc: Document, user_templates: Path | None, base_dir: Path | None = None) -> str:
     """The whole report as one HTML string (CSS and charts inline)."""
     env = environment(user_templates)
     project = doc.spec.project
     fmt = Formatter(project.locale, project.currency)
     env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, top=top_rows, where=where)
-    t = translator(project.locale)
-    env.globals.update(t=t, template_exists=lambda name: _exists(env, name))
+    words = translations(project.locale)
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    t = words.gettext
+    env.filters["compact"] = fmt.compact
+    env.globals.update(t=t, template_exists=lambda name: _exists(env, name),
+                       methodology=lambda item: _methodology(env, item, project.locale, base_dir))
     env.filters["names"] = lambda items, limit=8: name_list(items, t, limit)
     css = env.get_template("report.css").render(theme=doc.spec.report.theme)
     return env.get_template("base.html").render(doc=doc, spec=doc.spec, project=project, css=Markup(css))
@@ -112,6 +133,18 @@ def where(frame: Any, column: str, value: Any) -> Any:
     import polars as pl
 
     return frame.filter(pl.col(column) == value)
+
+
+def _methodology(env: jinja2.Environment, item: Any, locale: str, base_dir: Path | None) -> Markup:
+    """An analysis's methodology in the report's locale (English when the locale has no text of its own)."""
+    if not isinstance(item, Methodology):
+        return Markup(item)
+    name = f"methodology/{item.name}.{locale}.md"
+    if not _exists(env, name):
+        name = f"methodology/{item.name}.en.md"
+    text = env.get_template(name).render(params=item.params, locale=locale)
+    root = base_dir or Path.cwd()
+    return render_markdown(text, base_dir=root, project_dir=root)
 
 
 def _exists(env: jinja2.Environment, name: str) -> bool:

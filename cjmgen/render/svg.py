@@ -7,13 +7,13 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cjmgen.charts.theme import theme_config
+from cjmgen.charts.theme import Theme
 
 
-def chart_spec(chart: Any, primary: str, locale: str = "en") -> dict[str, Any]:
+def chart_spec(chart: Any, primary: str, locale: str = "en", currency: str = "USD") -> dict[str, Any]:
     """The chart's Vega-Lite dict with the report theme under its own config (what snapshot tests compare)."""
     spec = chart.to_dict()
-    spec["config"] = _merge(theme_config(primary, locale), spec.get("config", {}))
+    spec["config"] = _merge(Theme(locale, currency, primary).config(), spec.get("config", {}))
     return spec
 
 
@@ -25,11 +25,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def to_svg(chart: Any, primary: str, locale: str = "en") -> str:
+def to_svg(chart: Any, primary: str, locale: str = "en", currency: str = "USD") -> str:
     """SVG text of one chart."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart_spec(chart, primary, locale))
+    return vlc.vegalite_to_svg(chart_spec(chart, primary, locale, currency))
 
 
 def img_tag(svg: str, alt: str) -> Markup:
