@@ -241,7 +241,7 @@ def dimension_groups(ctx: Context, dimension: str) -> pl.DataFrame | None:
     if dimension in DIMENSIONS and dimension in sales.orders.columns:
         return first_order_values(sales.orders, dimension)
     if dimension == RFM:
-        from cjmgen.analyses import rfm
+        from cjmgen import scoring as rfm
 
         configured = getattr(getattr(ctx.spec, "analyses", None), "rfm", None) if ctx.spec is not None else None
         rfm_params = configured or rfm.Params()

@@ -160,7 +160,7 @@ def needs_for(params: Params) -> list[tuple[tuple[str, ...], str, str]]:
 def customer_groups(sales, breakdown: str) -> pl.DataFrame:
     """customer_id → group: a dimension of the customer's first real order, or the RFM segment code."""
     if breakdown == "segment":
-        from cjmgen.analyses import rfm
+        from cjmgen import scoring as rfm
 
         scored = rfm.score_customers(sales.customers, sales.as_of, rfm.Params())
         return scored.select("customer_id", pl.col("segment").alias("group"))
