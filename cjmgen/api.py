@@ -6,9 +6,8 @@ import difflib
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any

@@ -7,7 +7,7 @@ import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -43,7 +43,7 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main_options(version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+def main_options(version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
                                                                help="Show the version and exit.")] = None) -> None:
     """cjmgen: spec in, board-ready report out."""
 
@@ -63,7 +63,7 @@ def validate(spec: Annotated[Path, typer.Argument(help="The project spec (YAML o
 @app.command()
 def build(
     spec: Annotated[Path, typer.Argument(help="The project spec (YAML or TOML).")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: out/ beside the spec).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: out/ beside the spec).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Validate, compute every analysis and write report.pdf, report.html, tables/, segments/, build.json."""

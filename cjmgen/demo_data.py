@@ -644,13 +644,13 @@ def _write_receipts_csv(lines: pl.DataFrame, path: Path, seed: int, chunk_rows: 
             if b > a:
                 local = date_idx[a:b] - start
                 good = chunk["date"].gather(local).to_list()
-                bad = [_dirty_date(d, kd) for d, kd in zip(good, date_kind[a:b])]
+                bad = [_dirty_date(d, kd) for d, kd in zip(good, date_kind[a:b], strict=False)]
                 chunk = chunk.with_columns(chunk["date"].scatter(local, pl.Series(bad, dtype=pl.String)))
             a, b = np.searchsorted(amt_idx, [start, stop])
             if b > a:
                 local = amt_idx[a:b] - start
                 good = chunk["amount"].gather(local).to_list()
-                bad = [_dirty_amount(v, ka) for v, ka in zip(good, amt_kind[a:b])]
+                bad = [_dirty_amount(v, ka) for v, ka in zip(good, amt_kind[a:b], strict=False)]
                 chunk = chunk.with_columns(chunk["amount"].scatter(local, pl.Series(bad, dtype=pl.String)))
             _write_cp1251_csv(chunk.rename(_RECEIPTS_RU), fh, header=start == 0)
 

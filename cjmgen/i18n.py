@@ -11,9 +11,9 @@ import io
 from importlib import resources
 from pathlib import Path
 
-from babel.numbers import get_currency_symbol
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import get_currency_symbol
 from babel.support import NullTranslations, Translations
 
 DOMAIN = "cjmgen"

@@ -64,7 +64,7 @@ class Params(Strict):
     other_name: str = Field("Other", description="Name of customers no `names` entry matches.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Params":
+    def _consistent(self) -> Params:
         if self.method == "thresholds" and self.thresholds is None:
             raise ValueError("method 'thresholds' needs thresholds: {r: [...], f: [...], m: [...]}")
         for dim in DIMENSIONS if self.thresholds else ():

@@ -11,6 +11,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from golden_support import AS_OF, transactions
+from test_golden import COHORT_PARAMS, RFM_PARAMS
 
 from cjmgen.analyses import cohorts, rfm
 from cjmgen.analyses.base import Context
@@ -18,8 +20,6 @@ from cjmgen.charts import chart_module
 from cjmgen.charts.theme import Theme
 from cjmgen.facts import build_facts
 from cjmgen.render.svg import chart_spec, to_svg
-from golden_support import AS_OF, transactions
-from test_golden import COHORT_PARAMS, RFM_PARAMS
 
 SNAPSHOTS = Path(__file__).parent / "golden" / "charts"
 REGEN = os.environ.get("CJMGEN_REGEN_GOLDEN") == "1"

@@ -311,7 +311,7 @@ def ref_orders(lines: list[dict], as_of: dt.date | None, with_order_id: bool):
     days = [line["date"].date() for line in lines]
     as_of = as_of or max(days)
     orders: dict = {}
-    for i, (line, day) in enumerate(zip(lines, days)):
+    for i, (line, day) in enumerate(zip(lines, days, strict=False)):
         if day > as_of:
             continue
         if with_order_id:

@@ -216,9 +216,9 @@ def test_returns_follow_a_purchase(data, receipts):
 
     purchases: dict[tuple[str, str, str], list[dt.datetime]] = defaultdict(list)
     sales = lines.filter((pl.col("quantity") > 0) & pl.col("customer_id").is_not_null())
-    for cid, sku, store, date in zip(sales["customer_id"], sales["sku"], sales["store"], sales["date"]):
+    for cid, sku, store, date in zip(sales["customer_id"], sales["sku"], sales["store"], sales["date"], strict=False):
         purchases[(cid, sku, store)].append(date)
-    for cid, sku, store, date in zip(ret_lines["customer_id"], ret_lines["sku"], ret_lines["store"], ret_lines["date"]):
+    for cid, sku, store, date in zip(ret_lines["customer_id"], ret_lines["sku"], ret_lines["store"], ret_lines["date"], strict=False):
         earlier = [d for d in purchases[(cid, sku, store)] if d < date]
         assert earlier, f"return of {sku} by {cid} has no earlier purchase in {store}"
         assert (date - max(earlier)).days <= 15
@@ -244,7 +244,7 @@ def test_average_check_grows_with_order_number(receipts):
     purchases = receipts.filter(~pl.col("is_return") & pl.col("customer_id").is_not_null()).sort("date", "order_id")
     checks: dict[int, list[float]] = defaultdict(list)
     seen: Counter[str] = Counter()
-    for cid, amount in zip(purchases["customer_id"], purchases["amount"]):
+    for cid, amount in zip(purchases["customer_id"], purchases["amount"], strict=False):
         seen[cid] += 1
         checks[seen[cid]].append(amount)
     first = sum(checks[1]) / len(checks[1])

@@ -12,15 +12,13 @@ polars.testing.assert_frame_equal (floats to a relative 1e-9).
 
 from __future__ import annotations
 
-
 import polars as pl
 import pytest
+from golden_support import AS_OF, check_golden, transactions
 
 from cjmgen.analyses import cohorts, rfm
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
-from golden_support import AS_OF, check_golden, transactions
-
 
 RFM_PARAMS = rfm.Params(bins=3, names=[
     {"name": "Champions", "r": 3, "f": [2, 3], "goal": "keep the best"},

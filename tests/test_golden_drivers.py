@@ -20,12 +20,11 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from golden_support import RICH_FIXTURE, check_golden, rich_transactions, transactions
 
 from cjmgen.analyses import basket_kpis, drivers, owner_dynamics
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
-from golden_support import RICH_FIXTURE, check_golden, rich_transactions, transactions
-
 
 SORT_KEYS = {
     "drivers_formula": ["period", "group", "buyers"],

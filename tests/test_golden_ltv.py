@@ -12,14 +12,13 @@ value) are deterministic and are part of ltv_customers here.
 
 from __future__ import annotations
 
-
 import polars as pl
 import pytest
+from golden_support import AS_OF, check_golden, transactions
 
 from cjmgen.analyses import ltv
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
-from golden_support import AS_OF, check_golden, transactions
 
 PARAMS = ltv.Params(by=["store"], predictive=False, histogram_bins=10)
 

@@ -11,15 +11,13 @@ polars.testing.assert_frame_equal (floats to a relative 1e-9).
 
 from __future__ import annotations
 
-
 import polars as pl
 import pytest
+from golden_support import AS_OF, check_golden, transactions
 
 from cjmgen.analyses import repeat, seasonality
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
-from golden_support import AS_OF, check_golden, transactions
-
 
 REPEAT_PARAMS = repeat.Params(max_order=6, breakdown="store", min_customers=3, gap_bin_days=15, max_gap_days=90)
 SEASONALITY_PARAMS = seasonality.Params()

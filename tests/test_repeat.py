@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from pydantic import ValidationError
 
+from cjmgen import api
 from cjmgen.analyses import repeat, rfm
 from cjmgen.analyses.base import Context
-from cjmgen import api
 from cjmgen.errors import UserError
 from cjmgen.facts import build_facts
 
@@ -313,7 +313,7 @@ def frame_of(lines: list[dict], with_order_id: bool) -> pl.DataFrame:
 
 def assert_rows_match(got: pl.DataFrame, expected: list[dict]):
     assert got.height == len(expected)
-    for row, want in zip(got.iter_rows(named=True), expected):
+    for row, want in zip(got.iter_rows(named=True), expected, strict=False):
         for column, value in want.items():
             assert row[column] == (pytest.approx(value) if value is not None else None), (want["order_number"], column)
 
@@ -365,7 +365,7 @@ def test_invariants(data):
     for column in ("share_of_customers", "conversion_to_next", "churn_after"):
         assert table[column].drop_nulls().is_between(0, 1).all(), column
     rows = table.to_dicts()
-    for row, following in zip(rows, rows[1:]):
+    for row, following in zip(rows, rows[1:], strict=False):
         assert row["conversion_to_next"] * row["customers"] == pytest.approx(following["customers"])
     for row in rows:
         assert row["churn_after"] == pytest.approx(1 - row["conversion_to_next"])

@@ -239,7 +239,7 @@ def test_thresholds_boundaries():
 
 def test_quantile_ties_share_a_score():
     # five customers with the same F and M, different R: all F and M scores are 1 (below = 0)
-    lines = tx([(c, c, f"2024-03-{d:02d} 09:00", 10) for c, d in zip("abcde", (1, 5, 5, 20, 31))])
+    lines = tx([(c, c, f"2024-03-{d:02d} 09:00", 10) for c, d in zip("abcde", (1, 5, 5, 20, 31), strict=False)])
     got = run(lines, AS_OF, bins=5).customers
     assert got["f"].to_list() == [1] * 5 and got["m"].to_list() == [1] * 5
     # R days 30, 26, 26, 11, 0; below 0, 1, 1, 3, 4 → floor(below·5/5)+1
@@ -252,7 +252,7 @@ def ref_sales(lines: list[dict], as_of: dt.date | None, with_order_id: bool):
     """METHODS §1 in loops: (as_of, first_day, customers{id: {orders, revenue, last}})."""
     days = [line["date"].date() for line in lines]
     as_of = as_of or max(days)
-    kept = [(line, day) for line, day in zip(lines, days) if day <= as_of]
+    kept = [(line, day) for line, day in zip(lines, days, strict=False) if day <= as_of]
     orders: dict = {}
     for i, (line, day) in enumerate(kept):
         if with_order_id:
@@ -397,7 +397,7 @@ def check_against_reference(result, expected_customers, expected_segments):
     seg = result.segments.drop([c for c in result.segments.columns
                                               if c not in expected_segments[0]])
     assert seg["segment"].to_list() == [row["segment"] for row in expected_segments]  # also the sort order
-    for got_row, exp_row in zip(seg.to_dicts(), expected_segments):
+    for got_row, exp_row in zip(seg.to_dicts(), expected_segments, strict=False):
         for key, value in exp_row.items():
             if isinstance(value, float):
                 assert got_row[key] == pytest.approx(value, rel=1e-9), (exp_row["segment"], key)

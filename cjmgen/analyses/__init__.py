@@ -5,8 +5,19 @@ from __future__ import annotations
 from types import ModuleType
 
 from cjmgen.analyses import (
-    basket_kpis, cohorts, drivers, journey, ltv, matrices, maturity, owner_dynamics, qfd,
-    repeat, rfm, seasonality, survey,
+    basket_kpis,
+    cohorts,
+    drivers,
+    journey,
+    ltv,
+    matrices,
+    maturity,
+    owner_dynamics,
+    qfd,
+    repeat,
+    rfm,
+    seasonality,
+    survey,
 )
 from cjmgen.analyses.base import Analysis, Context, Result, params_of
 

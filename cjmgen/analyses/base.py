@@ -26,8 +26,8 @@ NeedsFor = list[tuple[tuple[str | int, ...], str, str]]
 class Context:
     """What compute receives: the validated spec and the shared facts (None when the spec has no sources)."""
 
-    spec: "SpecBase"
-    facts: "Facts | None"
+    spec: SpecBase
+    facts: Facts | None
 
     @property
     def locale(self) -> str:
@@ -110,7 +110,7 @@ def localized(labels: dict[str, dict[str, str]], locale: str) -> Labels:
     return Labels({english: texts.get(locale, english) for english, texts in labels.items()})
 
 
-def params_of(analysis: Analysis, spec: "SpecBase") -> Any | None:
+def params_of(analysis: Analysis, spec: SpecBase) -> Any | None:
     """The analysis's configuration from the spec, or None when the spec does not ask for it."""
     if analysis.spec_block is not None:
         return getattr(spec, analysis.spec_block, None)

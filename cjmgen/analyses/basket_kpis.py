@@ -8,7 +8,8 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.periods import period_index, period_label, purchase_units
 from cjmgen.spec.common import Strict
 

@@ -8,8 +8,8 @@ L-BFGS-B and polishing with Nelder-Mead when L-BFGS-B stops without convergence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import optimize, special
@@ -173,7 +173,7 @@ def _fit(loglik: Callable[[dict[str, float]], np.ndarray], names: tuple[str, ...
     total = float(weights.sum())
 
     def objective(theta: np.ndarray) -> float:
-        value = -float(np.dot(weights, loglik(dict(zip(names, np.exp(theta)))))) / total
+        value = -float(np.dot(weights, loglik(dict(zip(names, np.exp(theta), strict=False))))) / total
         return value if np.isfinite(value) else 1e100
 
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(names)
@@ -188,7 +188,7 @@ def _fit(loglik: Callable[[dict[str, float]], np.ndarray], names: tuple[str, ...
         found.success = bool(polished.success)
     theta = np.asarray(found.x, dtype=float)
     at_bound = bool(np.any(np.abs(theta) >= _LOG_BOUND - 1e-6))
-    estimates = dict(zip(names, (float(v) for v in np.exp(theta))))
+    estimates = dict(zip(names, (float(v) for v in np.exp(theta)), strict=False))
     converged = bool(found.success) and not at_bound and bool(np.isfinite(found.fun))
     message = "parameter at the search bound" if at_bound else str(found.message)
     return Fit(estimates, _std_errors(objective, theta, total, names), -float(found.fun) * total,
@@ -207,7 +207,7 @@ def _std_errors(objective: Callable[[np.ndarray], float], theta: np.ndarray, tot
     definite = bool(np.all(np.linalg.eigvalsh((hessian + hessian.T) / 2) > 0))
     ok = np.isfinite(variances) & (variances > 0) & definite
     values = np.exp(theta) * np.sqrt(np.where(variances > 0, variances, np.nan))
-    return {name: (float(v) if ok[i] and np.isfinite(v) else None) for i, (name, v) in enumerate(zip(names, values))}
+    return {name: (float(v) if ok[i] and np.isfinite(v) else None) for i, (name, v) in enumerate(zip(names, values, strict=False))}
 
 
 def _hessian(f: Callable[[np.ndarray], float], at: np.ndarray, step: float = 1e-4) -> np.ndarray:

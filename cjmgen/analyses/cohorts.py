@@ -9,7 +9,8 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.facts import first_order_values, money_sum
 from cjmgen.periods import period_index, period_label
 from cjmgen.spec.common import Strict

@@ -10,7 +10,8 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.facts import MONEY_DECIMALS, money_sum
 from cjmgen.periods import GRACE_DAYS, purchase_units
 from cjmgen.spec.common import Strict
@@ -38,7 +39,7 @@ class Window(Strict):
     end: dt.date = Field(description="Last day of the period (included).")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Window":
+    def _ordered(self) -> Window:
         if self.end < self.start:
             raise ValueError(f"expected start on or before end, got start {self.start} and end {self.end}")
         return self
@@ -51,7 +52,7 @@ class Periods(Strict):
     current: Window = Field(description="The later period, e.g. {start: 2023-01-01, end: 2023-12-31}.")
 
     @model_validator(mode="after")
-    def _base_first(self) -> "Periods":
+    def _base_first(self) -> Periods:
         if self.base.end >= self.current.start:
             raise ValueError(f"expected the base period to end before the current one starts, got base end "
                              f"{self.base.end} and current start {self.current.start}")
@@ -300,7 +301,7 @@ def variance_shares(drivers: dict[str, list[float]], revenue: list[float]) -> di
     for driver, values in drivers.items():
         x = [math.log(v) for v in values]
         mx = sum(x) / len(x)
-        out[driver] = sum((a - mx) * (b - my) for a, b in zip(x, y)) / syy
+        out[driver] = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=False)) / syy
     return out
 
 
@@ -309,7 +310,7 @@ def period_totals(formula: pl.DataFrame) -> dict[str, dict[str, float | None]]:
     out = {}
     for period in formula["period"].unique(maintain_order=True).to_list():
         rows = formula.filter((pl.col("period") == period) & (pl.col("group") == ALL))
-        split = dict(zip(rows["buyers"].to_list(), rows["revenue"].to_list()))
+        split = dict(zip(rows["buyers"].to_list(), rows["revenue"].to_list(), strict=False))
         revenue, orders = round(sum(split.values()), MONEY_DECIMALS), int(rows["orders"].sum())
         out[period] = split | {"total": revenue, "orders": orders, "avg_check": revenue / orders if orders else None}
     return out

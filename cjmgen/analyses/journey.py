@@ -7,7 +7,8 @@ from typing import Any
 import polars as pl
 
 from cjmgen.analyses import qfd_core as core
-from cjmgen.analyses.base import Context, LegacyResult as Result
+from cjmgen.analyses.base import Context
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.spec.journey import Journey
 
 name = "journey"

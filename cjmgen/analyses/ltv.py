@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import BeforeValidator, Field, field_validator, model_validator
-from typing import Annotated
 
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.facts import DIMENSIONS, first_order_values, money_sum
 from cjmgen.spec.common import Strict
 
@@ -78,7 +78,7 @@ class Params(Strict):
         return cuts
 
     @model_validator(mode="after")
-    def _unique_by(self) -> "Params":
+    def _unique_by(self) -> Params:
         doubles = sorted({d for d in self.by if self.by.count(d) > 1})
         if doubles:
             raise ValueError(f"by: expected each dimension once, got {doubles} twice")
@@ -262,7 +262,7 @@ AGE_BANDS = (25, 35, 45, 55, 65)
 def age_band(age: pl.Expr) -> pl.Expr:
     """'<25', '25–34', …, '65+' (null stays null)."""
     expr = pl.when(age < AGE_BANDS[0]).then(pl.lit(f"<{AGE_BANDS[0]}"))
-    for low, high in zip(AGE_BANDS, AGE_BANDS[1:]):
+    for low, high in zip(AGE_BANDS, AGE_BANDS[1:], strict=False):
         expr = expr.when(age < high).then(pl.lit(f"{low}–{high - 1}"))
     return expr.when(age >= AGE_BANDS[-1]).then(pl.lit(f"{AGE_BANDS[-1]}+"))
 

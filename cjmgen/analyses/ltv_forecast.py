@@ -128,7 +128,7 @@ def params_table(fits: Fits) -> pl.DataFrame:
     """One row per fit (full, calibration), model and parameter, with the fit's log-likelihood and convergence."""
     rows = []
     for scope, models in fits.items():
-        for model, fit, names in zip(("bgnbd", "gamma_gamma"), models, (btyd.BGNBD, btyd.GAMMA_GAMMA)):
+        for model, fit, names in zip(("bgnbd", "gamma_gamma"), models, (btyd.BGNBD, btyd.GAMMA_GAMMA), strict=False):
             rows += [(scope, model, p, fit.params[p], fit.std_errors[p], fit.log_likelihood, fit.converged, fit.customers)
                      for p in names]
     return pl.DataFrame(rows, orient="row", schema={

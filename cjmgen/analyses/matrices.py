@@ -6,7 +6,8 @@ from typing import Any
 
 import polars as pl
 
-from cjmgen.analyses.base import Context, LegacyResult as Result
+from cjmgen.analyses.base import Context
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.spec.journey import Matrix
 
 name = "matrices"
@@ -18,7 +19,7 @@ needs: dict[str, tuple[str, ...]] = {}
 
 def compute(ctx: Context, params: list[Matrix]) -> Result:
     """Each matrix as a table `matrix_<id>` with the spec's headers (exported as CSV)."""
-    tables = {f"matrix_{m.id}": pl.DataFrame([dict(zip(m.columns, row)) for row in m.rows],
+    tables = {f"matrix_{m.id}": pl.DataFrame([dict(zip(m.columns, row, strict=False)) for row in m.rows],
                                              schema={c: pl.String for c in m.columns}) for m in params}
     return Result(name, tables, {"matrices": len(params)})
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import polars as pl
 
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.spec.journey import Maturity
 
 name = "maturity"
@@ -113,7 +114,7 @@ def _label_layers(names: list[str], x: Any, y: Any) -> list:
     from cjmgen.analyses.qfd_charts import wrap
 
     labels = []
-    for p, text in zip(radar_points([1.0] * len(names), 0, 1, radius=1.1), names):
+    for p, text in zip(radar_points([1.0] * len(names), 0, 1, radius=1.1), names, strict=False):
         align = "center" if abs(p[0]) < 0.05 else ("left" if p[0] > 0 else "right")
         base = "bottom" if p[1] > 0.3 else ("top" if p[1] < -0.3 else "middle")
         labels.append({"x": p[0], "y": p[1], "text": wrap(text, 110, 9, 3), "align": align, "base": base})

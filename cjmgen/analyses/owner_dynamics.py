@@ -9,9 +9,10 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, field_validator
 
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
-from cjmgen.periods import GRACE_DAYS, period_index, period_label
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.facts import numbered_orders as numbered
+from cjmgen.periods import GRACE_DAYS, period_index, period_label
 from cjmgen.spec.common import IntList, Strict
 
 name = "owner_dynamics"
@@ -42,7 +43,7 @@ class Params(Strict):
     @field_validator("bands")
     @classmethod
     def _ascending(cls, bands: list[int]) -> list[int]:
-        if not bands or bands[0] != 2 or any(x >= y for x, y in zip(bands, bands[1:])) or len(bands) > 8:
+        if not bands or bands[0] != 2 or any(x >= y for x, y in zip(bands, bands[1:], strict=False)) or len(bands) > 8:
             raise ValueError(f"expected 1–8 strictly ascending order numbers starting at 2, e.g. [2, 3, 5], got {bands}")
         return bands
 
@@ -188,7 +189,7 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
     t = localized(LABELS, ctx.locale)
     facts = result.facts
     parts = {"new_customers": t["New"], **{c: t["Order"] + " " + label
-                                           for c, label in zip(facts["band_columns"], facts["bands"])}}
+                                           for c, label in zip(facts["band_columns"], facts["bands"], strict=False)}}
     table = result.tables["owner_dynamics"].filter(pl.col("owner").is_in(facts["charted"]))
     long = table.select("owner", "period", *parts).unpivot(index=["owner", "period"], variable_name="part",
                                                            value_name="customers")

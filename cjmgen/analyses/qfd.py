@@ -8,7 +8,8 @@ import numpy as np
 import polars as pl
 
 from cjmgen.analyses import qfd_core as core
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.spec.journey import Qfd
 
 name = "qfd"

@@ -191,7 +191,7 @@ def _total_layers(result: Result, col: dict[str, float], y: float, scales: dict,
 def _stage_layers(spans: list[list], heads: list[str], top: float, rule_y: float, scales: dict) -> list:
     """Stage names (pre-wrapped) centred over their columns, with a rule under each."""
     rows = [{"x": (a + b - 0.08) / 2, "x1": a, "x2": b - 0.08, "y": top, "yr": rule_y, "text": text}
-            for (_, a, b), text in zip(spans, heads)]
+            for (_, a, b), text in zip(spans, heads, strict=False)]
     return [_layer(rows, alt.Chart().mark_text(align="center", baseline="top", fontSize=8.5, fontWeight="bold", lineBreak="\n",
                                                color="#1f4e79"), scales, x="x", y="y", text="text:N"),
             _layer(rows, alt.Chart().mark_rule(color="#1f4e79", strokeWidth=1.5), scales, x="x1", x2="x2", y="yr")]

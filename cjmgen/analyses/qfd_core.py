@@ -104,7 +104,7 @@ def survey_weights(survey: pl.DataFrame, qfd: Qfd, source_file: str, resample: b
         table = table.with_columns(pl.Series("weight_low", np.quantile(samples, alpha, axis=0)),
                                    pl.Series("weight_high", np.quantile(samples, 1 - alpha, axis=0)))
     facts = {"respondents": n, "dropped_answers": survey.height - n, "r2": r2, "target": spec.target,
-             "confidence": spec.confidence, "negative_factors": [f.name for f, b in zip(qfd.factors, beta) if b < 0],
+             "confidence": spec.confidence, "negative_factors": [f.name for f, b in zip(qfd.factors, beta, strict=False) if b < 0],
              "normalized_from": None}
     return Weights(table, "survey", samples, facts)
 

@@ -8,7 +8,8 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.facts import first_order_values, money_sum
 from cjmgen.facts import numbered_orders as numbered
 from cjmgen.spec.common import Strict
@@ -48,7 +49,7 @@ class Params(Strict):
         180, ge=1, le=3650, description="Gaps of this many days or more share one open-ended bin in the bubble chart.")
 
     @model_validator(mode="after")
-    def _bins_fit(self) -> "Params":
+    def _bins_fit(self) -> Params:
         if self.max_gap_days < self.gap_bin_days:
             raise ValueError(f"max_gap_days: expected at least gap_bin_days ({self.gap_bin_days}), got {self.max_gap_days}")
         return self

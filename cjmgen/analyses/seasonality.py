@@ -8,9 +8,10 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, localized, LegacyResult as Result
-from cjmgen.periods import GRACE_DAYS
+from cjmgen.analyses.base import Context, localized
+from cjmgen.analyses.base import LegacyResult as Result
 from cjmgen.facts import money_sum
+from cjmgen.periods import GRACE_DAYS
 from cjmgen.spec.common import Strict
 
 name = "seasonality"
@@ -221,11 +222,11 @@ def charts(result: Result, ctx: Context) -> dict[str, Any]:
 
 LABELS: dict[str, dict[str, str]] = {
     **{m: {"ru": r} for m, r in zip(MONTHS, ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
-                                              "сентябрь", "октябрь", "ноябрь", "декабрь"))},
+                                              "сентябрь", "октябрь", "ноябрь", "декабрь"), strict=False)},
     **{m + " (short)": {"en": m[:3], "ru": r} for m, r in zip(MONTHS, (
-        "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"))},
+        "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"), strict=False)},
     **{w: {"ru": r} for w, r in zip(WEEKDAYS, ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота",
-                                                "воскресенье"))},
+                                                "воскресенье"), strict=False)},
     "Revenue by month": {"ru": "Выручка по месяцам"}, "Revenue": {"ru": "Выручка"}, "Orders": {"ru": "Заказы"},
     "Active customers": {"ru": "Активные клиенты"},
     "Orders and active customers by month": {"ru": "Заказы и активные клиенты по месяцам"},

@@ -58,7 +58,7 @@ class SourceData:
         if self.quarantine.is_empty():
             return {}
         counts = self.quarantine.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
-        return dict(zip(counts["reason"], counts["len"]))
+        return dict(zip(counts["reason"], counts["len"], strict=False))
 
 
 def read_source(table: str, source: Source, base_dir: Path, locator: Locator) -> SourceData:

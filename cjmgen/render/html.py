@@ -60,7 +60,7 @@ class Document:
     spec: Any
     chapters: list[Chapter]
     quality: list[SourceQuality]
-    methodology: list[tuple[str, Markup | "Methodology"]]
+    methodology: list[tuple[str, Markup | Methodology]]
     kpis: dict[str, Any] | None
     logo: str | None = None
 

@@ -214,7 +214,7 @@ class Matrix(_Strict):
 Finding = tuple[tuple[str | int, ...], str, bool]
 
 
-def journey_findings(spec: "SpecBase", base_dir: Path) -> Iterable[Finding]:
+def journey_findings(spec: SpecBase, base_dir: Path) -> Iterable[Finding]:
     """Unknown or duplicate ids, strengths off the scale, weights that do not add up, bad maturity scores or rows."""
     journey, qfd = spec.journey, spec.qfd
     if journey is not None:
@@ -288,7 +288,7 @@ def _journey_ids(journey: Journey) -> Iterable[Finding]:
             yield ("journey", "touchpoints", i, "quality"), message, False
 
 
-def _qfd_findings(spec: "SpecBase", qfd: Qfd) -> Iterable[Finding]:
+def _qfd_findings(spec: SpecBase, qfd: Qfd) -> Iterable[Finding]:
     factors = [f.id for f in qfd.factors]
     yield from _duplicates(("qfd", "factors"), factors, "factor")
     yield from _weight_findings(spec, qfd)
@@ -307,7 +307,7 @@ def _qfd_findings(spec: "SpecBase", qfd: Qfd) -> Iterable[Finding]:
                 yield ("qfd", "links", point, factor), f"expected a strength on the scale {scale}, got {strength:g}", False
 
 
-def _weight_findings(spec: "SpecBase", qfd: Qfd) -> Iterable[Finding]:
+def _weight_findings(spec: SpecBase, qfd: Qfd) -> Iterable[Finding]:
     weighted = [i for i, f in enumerate(qfd.factors) if f.weight is not None]
     if qfd.weights_from is not None:
         if weighted:

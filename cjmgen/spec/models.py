@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from cjmgen.spec.journey import Journey, Qfd, Maturity, Matrix
+from cjmgen.spec.journey import Journey, Matrix, Maturity, Qfd
 
 TABLES = ("transactions", "customers", "survey", "competitor_purchases", "campaign_members", "touchpoint_audits")
 """Canonical tables a source can feed (METHODS §1)."""
@@ -120,7 +120,7 @@ class Section(Strict):
     title: str | None = Field(None, description="Chapter title (Markdown chapters: default the file's first heading).")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "Section":
+    def _exactly_one(self) -> Section:
         given = [k for k in ("section", "markdown", "text") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("a section is a name (e.g. rfm), or {markdown: file.md}, or {text: '…'}: give exactly one")

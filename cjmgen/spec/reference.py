@@ -10,7 +10,6 @@ from pydantic_core import PydanticUndefined
 
 from cjmgen.spec.messages import _args, _model_in
 
-
 PIPE = "\\|"
 
 
