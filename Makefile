@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test examples bench clean
+.PHONY: demo test examples bench clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ examples: $(STAMP)
 ## make bench: build on 1M and 10M demo lines and record per-stage seconds and peak memory
 bench: $(STAMP)
 	$(BIN)/python bench/bench_build.py --rows 1000000 10000000
+
+## make i18n: extract the report's words into locale/cjmgen.pot and update every catalog (then translate the new msgids)
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location --sort-output --omit-header -o locale/cjmgen.pot .
+	$(BIN)/pybabel update -i locale/cjmgen.pot -d locale -D cjmgen --no-fuzzy-matching --width 120
+	$(BIN)/python scripts/catalog.py missing ru
 
 clean:
 	rm -rf out .pytest_cache .hypothesis
