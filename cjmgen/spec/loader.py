@@ -87,10 +87,34 @@ def _partial(model: type[SpecBase], data: dict[str, Any]) -> SpecBase:
             item = TypeAdapter(model.model_fields["sources"].annotation.__args__[1])
             values[name] = {k: v for k, v in ((k, _try(item, v)) for k, v in raw.items()) if v is not None}
             continue
+        if name == "analyses" and isinstance(raw, dict):
+            values[name] = _partial_analyses(field.annotation, raw)
+            continue
         value = _try(TypeAdapter(field.annotation), raw)
+        if value is None:
+            value = _stand_in(field.annotation)
         if value is not None:
             values[name] = value
     return model.model_construct(**values)
+
+
+def _stand_in(annotation: Any) -> Any:
+    """An invalid block (already reported) stands as present, unvalidated, so no check calls it missing."""
+    for kind in getattr(annotation, "__args__", (annotation,)):
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind.model_construct()
+    return None
+
+
+def _partial_analyses(block: Any, raw: dict[str, Any]) -> Any:
+    """Valid analyses as given; an invalid one (already reported) stands as configured with its defaults, so no
+    later check says "not configured" about a block the user did write."""
+    values: dict[str, Any] = {}
+    for name, field in block.model_fields.items():
+        if name in raw:
+            params = field.annotation.__args__[0]  # `Params | None`
+            values[name] = _try(TypeAdapter(params), raw[name] or {}) or params.model_construct()
+    return block.model_construct(**values)
 
 
 def _try(adapter: TypeAdapter, raw: Any) -> Any:
@@ -113,6 +137,8 @@ def _parse_yaml(text: str, path: Path, display: str) -> Locator:
     from ruamel.yaml.error import MarkedYAMLError
 
     yaml = YAML(typ="rt")
+    # Dates stay text until pydantic reads them, so `as_of: 2023-13-01` is a located field error, not a crash.
+    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", type(yaml.constructor).construct_yaml_str)
     try:
         root = yaml.load(text)
     except MarkedYAMLError as exc:
