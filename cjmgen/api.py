@@ -16,8 +16,9 @@ import polars as pl
 
 from cjmgen import __version__
 from cjmgen.analyses import ANALYSES, Context, Result, params_of
+from cjmgen.data.headers import canonical_columns
 from cjmgen.data.readers import SourceData, read_source
-from cjmgen.errors import UserError
+from cjmgen.errors import Problem, UserError
 from cjmgen.facts import Facts, build_facts
 from cjmgen.outputs import Staging, check_target, safe_name, write_workbook
 from cjmgen.spec.loader import LoadedSpec, load_spec, spec_model
@@ -42,8 +43,51 @@ def analysis_params() -> dict[str, Any]:
 
 
 def validate(spec_path: Path) -> LoadedSpec:
-    """Load and validate a spec, including section names; raise UserError listing every problem."""
-    return load_spec(Path(spec_path), analysis_params(), checks=(_section_problems,))
+    """The one validation stage, before any row is read: the spec's schema and cross-references, then each source
+    file's header (file readable, mapped columns present, required columns mapped) and the columns every configured
+    analysis needs. Raises UserError listing every problem at once, in the spec's line order."""
+    try:
+        loaded = load_spec(Path(spec_path), analysis_params(), checks=(_section_problems,))
+    except UserError as exc:
+        raise UserError(_in_line_order(exc.problems)) from None
+    problems = _column_problems(loaded)
+    if problems:
+        raise UserError(_in_line_order(problems))
+    return loaded
+
+
+def _in_line_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0, p.column or 0))
+
+
+def _column_problems(loaded: LoadedSpec) -> list[Problem]:
+    """Header problems of every source, and every column an enabled analysis needs but no source provides."""
+    problems: list[Problem] = []
+    available: dict[str, set[str]] = {}
+    for table, source in loaded.spec.sources.items():
+        available[table], found = canonical_columns(table, source, loaded.base_dir, loaded.locator)
+        problems += found
+    unreadable = {t for t, cols in available.items() if not cols}
+    for name in enabled_analyses(loaded.spec):
+        a = ANALYSES[name]
+        root = ("analyses", name) if a.spec_block is None else (a.spec_block,)
+        wanted = [((), table, column) for table, columns in a.needs.items() for column in columns]
+        if hasattr(a, "needs_for"):
+            wanted += a.needs_for(params_of(a, loaded.spec))
+        absent: set[str] = set(a.needs)  # a declared source the spec lacks is reported by the section check
+        for where, table, column in wanted:
+            if table not in available:
+                if table not in absent:
+                    absent.add(table)  # once per missing source, not once per column
+                    problems.append(loaded.locator.problem(
+                        (*root, *where), f"{name} needs {table}.{column}; the spec has no sources.{table}"))
+                continue
+            if table in unreadable or column in available[table]:
+                continue  # an unreadable file is reported once, above
+            message = (f"{name} needs {table}.{column}; the spec maps no such column and "
+                       f"{loaded.spec.sources[table].path} has none")
+            problems.append(loaded.locator.problem((*root, *where), message))
+    return problems
 
 
 def schema() -> dict[str, Any]:
@@ -112,7 +156,6 @@ def build(spec_path: Path, out: Path | None = None, *, progress: Progress | None
     check_target(out)
     with clock.stage("read"):
         sources = read_sources(loaded)
-        _check_needs(loaded, sources)
     with clock.stage("facts"):
         facts = build_facts({t: s.frame for t, s in sources.items()}, loaded.spec.project.as_of) if sources else None
         from cjmgen.render.quality import quality_of
@@ -182,32 +225,6 @@ def read_sources(loaded: LoadedSpec) -> dict[str, SourceData]:
     if problems:
         raise UserError(problems)
     return found
-
-
-def _check_needs(loaded: LoadedSpec, sources: dict[str, SourceData]) -> None:
-    """Every column an enabled analysis needs (declared, or implied by its parameters) is in the data."""
-    problems = []
-    for name in enabled_analyses(loaded.spec):
-        a = ANALYSES[name]
-        root = ("analyses", name) if a.spec_block is None else (a.spec_block,)
-        wanted = [((), table, column) for table, columns in a.needs.items() for column in columns]
-        if hasattr(a, "needs_for"):
-            wanted += a.needs_for(params_of(a, loaded.spec))
-        absent: set[str] = set()
-        for where, table, column in wanted:
-            if table not in sources:
-                if table in absent:
-                    continue  # one message per missing source, not one per column
-                absent.add(table)
-                message = f"{name} needs {table}.{column}; the spec has no sources.{table}"
-            elif column not in sources[table].frame.columns:
-                message = (f"{name} needs {table}.{column}; the spec maps no such column and "
-                           f"{loaded.spec.sources[table].path} has none")
-            else:
-                continue
-            problems.append(loaded.locator.problem((*root, *where), message))
-    if problems:
-        raise UserError(problems)
 
 
 def _check_customers(loaded: LoadedSpec, facts: Facts | None) -> None:

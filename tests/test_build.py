@@ -145,8 +145,11 @@ def test_cli_user_error_is_one_line_per_problem_exit_1(tmp_path):
     done = _cli("validate", str(spec))
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    # bins: 42 sets r, f and m at once: one message at the one place the user wrote it
-    assert done.stderr.splitlines() == [f"{spec}:5:15: analyses.rfm.bins: input should be less than or equal to 10, got 42"]
+    # bins: 42 sets r, f and m at once: one message at the one place the user wrote it; the block, although
+    # invalid, is still known to need a transactions source the spec lacks (every problem at once, in line order)
+    assert done.stderr.splitlines() == [
+        f"{spec}:5:8: analyses.rfm: rfm needs a transactions source (customer_id, date, amount); the spec has no sources.transactions",
+        f"{spec}:5:15: analyses.rfm.bins: input should be less than or equal to 10, got 42"]
 
 
 def test_cli_init_schema_and_validate(tmp_path):

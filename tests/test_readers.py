@@ -86,7 +86,8 @@ def test_wrong_encoding_names_the_line(project):
     with pytest.raises(UserError) as caught:
         _read(project(RU_SPEC.replace("cp1251", "utf-8"), {"data/receipts.csv": csv}))
     assert "receipts.csv:1: the header is not utf-8 text; set sources.transactions.encoding" in str(caught.value)
-    body = "card;receipt;ts;sum\n1;R1;01.02.2023;10\n2;R2;01.02.2023;Сумма\n".encode("cp1251")
+    # the header passes (UTF-8, the spec's column names); line 3 is cp1251: the reader names that line
+    body = "Карта;Чек;Дата;Сумма\n1;R1;01.02.2023;10\n".encode() + "2;R2;01.02.2023;Сумма\n".encode("cp1251")
     with pytest.raises(UserError) as caught:
         _read(project(RU_SPEC.replace("cp1251", "utf-8"), {"data/receipts.csv": body}))
     assert "receipts.csv:3: the file is not utf-8 text" in str(caught.value)
