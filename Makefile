@@ -4,12 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test examples bench clean i18n
+.PHONY: demo test examples bench clean i18n lock
 
-$(STAMP): pyproject.toml
+# Installs pin every package to constraints.txt, so a fresh machine next year builds the same report.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
 ## make demo: install, write the seeded demo engagement, build out/demo/report.pdf + report.html
@@ -20,6 +21,8 @@ demo: $(STAMP)
 
 ## make test: install with test extras, check the layer contracts, run the whole suite
 test: $(STAMP)
+	$(BIN)/ruff check cjmgen tests scripts bench
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
@@ -33,6 +36,14 @@ examples: $(STAMP)
 ## make bench: build on 1M and 10M demo lines and record per-stage seconds and peak memory
 bench: $(STAMP)
 	$(BIN)/python bench/bench_build.py --rows 1000000 10000000
+
+## make lock: resolve the newest versions pyproject allows in a scratch venv and pin them in constraints.txt
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e ".[test]"
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^cjmgen' > constraints.txt
+	rm -rf .lock-venv
 
 ## make i18n: extract the report's words into locale/cjmgen.pot and update every catalog (then translate the new msgids)
 i18n: $(STAMP)
