@@ -24,3 +24,37 @@ def write_project(folder: Path, spec: str, files: dict[str, bytes | str] | None 
 def project(tmp_path: Path):
     """project(spec_text, files) → spec path inside a fresh tmp folder."""
     return lambda spec, files=None: write_project(tmp_path / "proj", spec, files)
+
+
+TX_COLUMNS = ("customer_id", "order_id", "date", "amount")
+_TX_TYPES = {"customer_id": "str", "order_id": "str", "date": "date", "amount": "float", "quantity": "float",
+             "price": "float", "cost": "float"}
+
+
+def tx(rows: list[tuple], columns: tuple[str, ...] = TX_COLUMNS):
+    """Canonical transaction lines from tuples in `columns` order: dates as 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM'
+    (date-only lines fall at noon), amounts and quantities as numbers, anything else as text (None stays null)."""
+    import datetime as dt
+
+    import polars as pl
+
+    def value(column: str, raw):
+        kind = _TX_TYPES.get(column, "str")
+        if raw is None:
+            return None
+        if kind == "date":
+            return dt.datetime.fromisoformat(raw if " " in raw or "T" in raw else raw + " 12:00")
+        return float(raw) if kind == "float" else str(raw)
+
+    schema = {c: {"date": pl.Datetime("us"), "float": pl.Float64}.get(_TX_TYPES.get(c, "str"), pl.String)
+              for c in columns}
+    return pl.DataFrame({c: [value(c, r[i]) for r in rows] for i, c in enumerate(columns)}, schema=schema)
+
+
+def run_analysis(module, lines, as_of=None, people=None, spec=None, **params):
+    """compute() of one analysis module on canonical lines (+ customers), params given as keywords."""
+    from cjmgen.analyses.base import Context
+    from cjmgen.facts import build_facts
+
+    frames = {"transactions": lines} | ({"customers": people} if people is not None else {})
+    return module.compute(Context(spec, build_facts(frames, as_of)), module.Params(**params))
