@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 import pytest
@@ -111,3 +112,20 @@ def test_appendix_shows_the_checks(project, locale, expected):
     for text in expected:
         assert text in appendix, text
     assert "%." not in appendix
+
+
+def test_summary_of_a_log_without_customers_or_amounts_shows_no_zeros(project):
+    """A bakery's receipts: revenue, customers, average check and identified share are unknown ("—"), not 0."""
+    spec = project("""\
+        project: {title: T, client: Bakery, currency: GBP}
+        sources:
+          transactions: {path: data/b.csv, columns: {date: Date, time: Time, order_id: Transaction, sku: Item}}
+        report: {outputs: [html]}
+        """, {"data/b.csv": "Date,Time,Transaction,Item\n2016-10-30,09:58:11,1,Bread\n2016-10-30,10:05:34,2,Scandinavian\n"
+                            "2016-10-30,10:05:34,2,Coffee\n"})
+    html = (api.build(spec, spec.parent / "out").out / "report.html").read_text(encoding="utf-8")
+    kpis = dict((label, value) for value, label in
+                re.findall(r'kpi-value">([^<]*)</span><span class="kpi-label">([^<]*)<', html))
+    assert kpis == {"Revenue": "—", "Orders": "2", "Customers": "—", "Average check": "—",
+                    "Share of orders with a customer ID": "—"}
+    assert "No customer ID is mapped: every line is an unidentified check. No amount or quantity is mapped" in html
