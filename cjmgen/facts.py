@@ -39,6 +39,13 @@ class Sales:
     """One row per identified customer with ≥1 order: first_day, last_day, orders, revenue, margin, attributes."""
     excluded_after_as_of: int
     has_cost: bool
+    has_amount: bool = True
+    """False when the log has no amount (nor quantity and price): `lines` then has no `amount` column, and revenue
+    (orders, order_days, customers) is null everywhere; every order is a real one, unless a negative quantity says
+    it is a return."""
+    has_customer_id: bool = True
+    """False when no customer id is mapped: every line is an unidentified check (`customer_id` null) and
+    `customers` is empty."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,10 @@ def build_sales(lines: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.d
     if as_of is None:
         as_of = lines.select(day.max()).item()
     has_ids = "order_id" in lines.columns and lines["order_id"].null_count() == 0
+    has_customer_id = "customer_id" in lines.columns
     kept = lines.lazy().with_columns(day.alias("day"))
+    if not has_customer_id:  # a log without customers: every line is an unidentified check
+        kept = kept.with_columns(pl.lit(None, pl.String).alias("customer_id"))
     if lines.select(day.max()).item() > as_of:  # filtering copies every column: only when something is cut
         kept = kept.filter(pl.col("day") <= as_of)
     kept = (kept if has_ids else _with_order_ids(kept, "order_id" in lines.columns)).collect()
@@ -71,7 +81,8 @@ def build_sales(lines: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.d
     orders = orders_of(order_days)
     people = customers_of(orders, customers, as_of)
     first_day = kept["day"].min() if kept.height else as_of
-    return Sales(as_of, first_day, kept, orders, order_days, people, lines.height - kept.height, "cost" in kept.columns)
+    return Sales(as_of, first_day, kept, orders, order_days, people, lines.height - kept.height, "cost" in kept.columns,
+                 "amount" in kept.columns, has_customer_id)
 
 
 def _with_order_ids(lines: pl.LazyFrame, partial: bool) -> pl.LazyFrame:
@@ -90,12 +101,17 @@ def order_days_of(lines: pl.DataFrame) -> pl.DataFrame:
     dims = [pl.col(d).max().alias(d) for d in DIMENSIONS if d in lines.columns]
     extra = [pl.col("quantity").sum().alias("items")] if "quantity" in lines.columns else []
     extra += [money_sum("cost").alias("cost")] if "cost" in lines.columns else []
+    if "amount" in lines.columns:
+        revenue, is_order = money_sum("amount"), (pl.col("amount") >= 0).any()
+    else:  # no money in the log: revenue unknown; a line is a sale unless its quantity is negative
+        revenue = pl.lit(None, pl.Float64)
+        is_order = (pl.col("quantity") >= 0).fill_null(True).any() if "quantity" in lines.columns else pl.lit(True)
     grouped = lines.lazy().group_by("order_id", "day").agg(
         pl.col("customer_id").max().alias("customer_id"),
         pl.col("date").min().alias("placed_at"),
-        money_sum("amount").alias("revenue"),
+        revenue.alias("revenue"),
         pl.len().alias("lines"),
-        (pl.col("amount") >= 0).any().alias("is_order"),
+        is_order.alias("is_order"),
         *extra,
         *dims,
     )
@@ -107,12 +123,19 @@ def orders_of(order_days: pl.DataFrame) -> pl.DataFrame:
     """One row per order id, dated by its first day. An order whose lines are all negative is a return (is_order False)."""
     if order_days.height == order_days["order_id"].n_unique():
         return order_days
-    sums = [money_sum(c).alias(c) for c in ("revenue", "cost") if c in order_days.columns]
+    sums = [_money_total(order_days, c) for c in ("revenue", "cost") if c in order_days.columns]
     sums += [pl.col(c).sum() for c in ("lines", "items") if c in order_days.columns]
     dims = [pl.col(d).max() for d in DIMENSIONS if d in order_days.columns]
     return order_days.group_by("order_id").agg(
         pl.col("customer_id").max(), pl.col("day").min(), pl.col("placed_at").min(), pl.col("is_order").any(),
         *sums, *dims).select(order_days.columns).sort("order_id")
+
+
+def _money_total(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """money_sum of a column, but null (not 0) when the column has no value at all: a log without amounts."""
+    if frame[column].null_count() == frame.height and frame.height:
+        return pl.lit(None, pl.Float64).alias(column)
+    return money_sum(column).alias(column)
 
 
 def numbered_orders(orders: pl.DataFrame) -> pl.DataFrame:
@@ -138,7 +161,7 @@ def customers_of(orders: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt
         orders.lazy().filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id")
         .agg(pl.col("day").filter(real).min().alias("first_day"), pl.col("day").filter(real).max().alias("last_day"),
-             real.sum().cast(pl.UInt32).alias("orders"), money_sum("revenue").alias("revenue"), *margin)
+             real.sum().cast(pl.UInt32).alias("orders"), _money_total(orders, "revenue"), *margin)
         .filter(pl.col("orders") > 0)  # returns only: not a customer (their revenue stays in the totals)
         .sort("customer_id")
         .collect()

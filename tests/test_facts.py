@@ -225,3 +225,51 @@ def test_no_transactions_source_gives_no_sales(as_of):
     facts = build_facts({"customers": pl.DataFrame({"customer_id": ["a"]})}, as_of)
     assert facts.sales is None
     assert list(facts.tables) == ["customers"]
+
+
+# ---------------------------------------------------------------- logs without customers or amounts
+
+def _bakery(**extra: list) -> pl.DataFrame:
+    """Receipts as a bakery logs them: order id, date, item; no customer, no amount."""
+    return pl.DataFrame(
+        {"order_id": ["1", "2", "2", "3"],
+         "date": [dt.datetime(2016, 10, 30, 9, 58), dt.datetime(2016, 10, 30, 10, 5), dt.datetime(2016, 10, 30, 10, 5),
+                  dt.datetime(2016, 10, 31, 8, 0)],
+         "sku": ["Bread", "Scandinavian", "Coffee", "Bread"], **extra},
+        schema_overrides={"date": pl.Datetime("us")})
+
+
+def test_receipts_without_customer_or_amount_make_unidentified_orders():
+    sales = build_facts({"transactions": _bakery()}, None).sales
+    assert (sales.has_amount, sales.has_customer_id) == (False, False)
+    assert sales.as_of == D(2016, 10, 31) and sales.first_day == D(2016, 10, 30)
+    assert "amount" not in sales.lines.columns and sales.lines["customer_id"].null_count() == 4
+    assert sales.orders.select("order_id", "day", "lines", "is_order").rows() == [
+        ("1", D(2016, 10, 30), 1, True), ("2", D(2016, 10, 30), 2, True), ("3", D(2016, 10, 31), 1, True)]
+    assert sales.orders["customer_id"].null_count() == 3 and sales.orders["revenue"].null_count() == 3
+    assert sales.orders.schema["revenue"] == pl.Float64
+    assert sales.order_days["revenue"].null_count() == 3
+    assert sales.customers.is_empty() and "revenue" in sales.customers.columns
+
+
+def test_receipts_without_amount_negative_quantity_is_a_return():
+    lines = _bakery(quantity=[1.0, 2.0, -2.0, -1.0], customer_id=["a", "a", "a", "b"])
+    sales = build_facts({"transactions": lines}, None).sales
+    assert (sales.has_amount, sales.has_customer_id) == (False, True)
+    assert sales.orders.select("order_id", "is_order", "items").rows() == [("1", True, 1.0), ("2", True, 0.0), ("3", False, -1.0)]
+    a = customer(sales, "a")
+    assert (a["orders"], a["revenue"]) == (2, None)  # revenue unknown, not 0
+    assert sales.customers["customer_id"].to_list() == ["a"]  # b only returned
+
+
+def test_receipts_without_customer_keep_their_amounts():
+    lines = _bakery(amount=[2.5, 4.0, 3.0, -2.5])
+    sales = build_facts({"transactions": lines}, None).sales
+    assert (sales.has_amount, sales.has_customer_id) == (True, False)
+    assert sales.orders.select("order_id", "revenue", "is_order").rows() == [("1", 2.5, True), ("2", 7.0, True), ("3", -2.5, False)]
+    assert sales.customers.is_empty()
+
+
+def test_no_order_id_and_no_customer_each_line_is_an_order():
+    sales = build_facts({"transactions": _bakery().drop("order_id")}, None).sales
+    assert sales.orders.height == 4 and sales.orders["is_order"].all()

@@ -35,7 +35,7 @@ def test_cp1251_semicolon_decimal_comma(project):
     assert frame["amount"].to_list() == [1234.5, -99.9]
     assert frame["customer_id"].to_list() == ["7700012345", None]
     assert frame["date"].to_list() == [dt.datetime(2023, 2, 1, 10), dt.datetime(2023, 2, 1, 11)]
-    assert "date: date format detected as %d.%m.%Y %H:%M" in src.notes
+    assert "date: date format detected as %d.%m.%Y %H:%M (DD.MM.YYYY HH:MM)" in src.notes
     assert src.rows_read == 2 and src.quarantine.is_empty()
 
 
@@ -107,6 +107,78 @@ def test_missing_required_column_and_derived_amount(project):
     assert src.frame["customer_id"].to_list() == ["17850", None]  # Excel-float ids normalised
     assert src.frame["date"].to_list()[1] == dt.datetime(2011, 1, 13, 9)  # month-first detected
     assert "amount = quantity × price (no amount column mapped)" in src.notes
+
+
+BAKERY = ("Date,Time,Transaction,Item\n"
+          "2016-10-30,09:58:11,1,Bread\n"
+          "2016-10-30,10:05:34,2,Scandinavian\n"
+          "2016-10-30,10:05:34,2,Scandinavian\n"
+          "2016-10-31,,3,Coffee\n"        # no time: the date alone does not fit 'date time'
+          ",10:07:57,4,Hot chocolate\n")  # no date
+BAKERY_SPEC = """\
+project: {title: T, client: Bakery, currency: GBP}
+sources:
+  transactions:
+    path: data/b.csv
+    max_quarantine_share: 1
+    columns: {date: Date, time: Time, order_id: Transaction, sku: Item}
+"""
+
+
+def test_receipts_without_customer_or_amount_are_read(project):
+    src = _read(project(BAKERY_SPEC, {"data/b.csv": BAKERY}))["transactions"]
+    assert src.frame.columns == ["date", "order_id", "sku"]  # no customer_id, no amount: none is invented
+    assert src.frame["order_id"].to_list() == ["1", "2", "2"]
+    assert src.frame["date"].to_list() == [dt.datetime(2016, 10, 30, 9, 58, 11), dt.datetime(2016, 10, 30, 10, 5, 34),
+                                           dt.datetime(2016, 10, 30, 10, 5, 34)]
+    assert src.quarantine.select("__row", "reason", "date").rows() == [
+        (5, "unparseable date", "2016-10-31"), (6, "missing date", None)]
+    assert "date: date format detected as %Y-%m-%d %H:%M:%S (YYYY-MM-DD HH:MM:SS)" in src.notes
+    assert not any("amount" in note for note in src.notes)
+
+
+def test_date_only_receipts_and_quantity_without_price(project):
+    spec = project("""\
+        project: {title: T, client: C}
+        sources:
+          transactions: {path: data/t.csv, columns: {date: Date, order_id: Receipt, quantity: Qty}}
+        """, {"data/t.csv": "Date,Receipt,Qty\n2016-10-30,1,2\n2016-10-31,2,-1\n"})
+    src = _read(spec)["transactions"]
+    assert src.frame.columns == ["date", "order_id", "quantity"]  # quantity without price: still no amount
+    assert src.frame["quantity"].to_list() == [2.0, -1.0]
+    assert "date: date format detected as %Y-%m-%d (YYYY-MM-DD)" in src.notes
+
+
+def test_time_needs_a_date(project):
+    spec = project("""\
+        project: {title: T, client: C}
+        sources:
+          transactions: {path: data/t.csv, columns: {time: Time}}
+        """, {"data/t.csv": "Time,amount\n10:00,5\n"})
+    with pytest.raises(UserError) as caught:
+        _read(spec)
+    assert caught.value.problems[0].message == (
+        "transactions needs date: map it under columns (canonical: file column); "
+        "the file has: Time, amount")
+
+
+@pytest.mark.parametrize(("values", "reported", "first"), [
+    (["2023-01-02 10:00:00", "2023-01-03 11:00:00"], "%Y-%m-%d %H:%M:%S (YYYY-MM-DD HH:MM:SS)", dt.datetime(2023, 1, 2, 10)),
+    (["2023-01-02 10:00:00.5", "2023-01-03 11:00:00.123456"], "%Y-%m-%d %H:%M:%S.%f (YYYY-MM-DD HH:MM:SS.ffffff)",
+     dt.datetime(2023, 1, 2, 10, 0, 0, 500000)),
+    (["2023-01-02T10:00:00", "2023-01-03T11:00:00"], "%Y-%m-%dT%H:%M:%S (YYYY-MM-DDTHH:MM:SS)", dt.datetime(2023, 1, 2, 10)),
+])
+def test_detected_date_format_is_reported_in_strftime(project, values, reported, first):
+    """Users copy the reported format into date_format: it must be strftime (not polars' `%.f`) and parse the same."""
+    csv = "card,date,amount\n" + "".join(f"1,{v},5\n" for v in values)
+    spec_text = "project: {title: T, client: C}\nsources:\n  transactions: {path: data/t.csv, columns: {customer_id: card}}\n"
+    src = _read(project(spec_text, {"data/t.csv": csv}))["transactions"]
+    assert f"date: date format detected as {reported}" in src.notes
+    assert "%." not in " ".join(src.notes)
+    assert src.frame["date"][0] == first
+    given = reported.split(" (")[0]
+    again = _read(project(spec_text.replace("card}}", f"card}}, date_format: '{given}'}}"), {"data/t.csv": csv}))
+    assert again["transactions"].frame["date"].to_list() == src.frame["date"].to_list()
 
 
 def test_transactions_without_a_date_column(project):

@@ -74,6 +74,52 @@ def test_total_revenue(uci):
     assert sales.as_of.isoformat() == "2011-12-09"
 
 
+def test_what_to_check_first(uci):
+    """Independent: pandas/polars on the raw file — CustomerID empty on 135,080 lines carrying 1,447,682.12 of
+    Quantity × UnitPrice; 9,290 lines with a negative Quantity × UnitPrice (9,288 lines of C invoices and 2 "Adjust bad
+    debt" lines of negative UnitPrice) worth −918,936.61; UnitPrice 0 on 2,515 lines, negative on 2."""
+    from cjmgen.render.quality import line_checks
+
+    checks = line_checks(api.build_facts_for(uci.out.parent / "project.yaml"))
+    assert (checks.lines, checks.unidentified_lines) == (541_909, 135_080)
+    assert checks.unidentified_revenue == pytest.approx(1_447_682.12, abs=0.01)
+    assert checks.unidentified_revenue_share == pytest.approx(0.1485, abs=1e-4)
+    assert checks.return_lines == 9_290 and checks.return_value == pytest.approx(-918_936.61, abs=0.01)
+    assert (checks.zero_price_lines, checks.negative_price_lines) == (2_515, 2)
+    html = (uci.out / "report.html").read_text(encoding="utf-8")
+    assert '<tr><td>Without a customer ID</td><td class="num">135,080</td><td class="num">24.9%</td>' in html
+    notes = json.loads((uci.out / "build.json").read_text())["inputs"]["transactions"]["notes"]
+    assert "date: date format detected as %Y-%m-%d %H:%M:%S (YYYY-MM-DD HH:MM:SS)" in notes  # was %S%.f (polars)
+
+
+BAKERY = SHARED.parent / "breadbasket_dms.csv"
+BAKERY_SPEC = """\
+project: {title: Bakery receipts, client: Bread basket, currency: GBP}
+sources:
+  transactions:
+    path: data/bakery.csv
+    columns: {date: Date, time: Time, order_id: Transaction, sku: Item}
+report: {outputs: [html]}
+"""
+
+
+@pytest.mark.skipif(not BAKERY.is_file(), reason="../shared/data is not present")
+def test_bakery_receipts_without_customers_or_amounts(tmp_path):
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(BAKERY, tmp_path / "data" / "bakery.csv")
+    (tmp_path / "project.yaml").write_text(BAKERY_SPEC, encoding="utf-8")
+    out = api.build(tmp_path / "project.yaml", tmp_path / "out").out
+    info = json.loads((out / "build.json").read_text())["inputs"]["transactions"]
+    assert info["rows_used"] == 21_293 and info["rows_quarantined"] == {}
+    assert info["notes"] == ["date: date format detected as %Y-%m-%d %H:%M:%S (YYYY-MM-DD HH:MM:SS)"]
+    sales = api.build_facts_for(tmp_path / "project.yaml")
+    assert sales.orders.height == 9_531 and sales.orders["is_order"].all()  # README: 9,531 transactions
+    assert (sales.first_day.isoformat(), sales.as_of.isoformat()) == ("2016-10-30", "2017-04-09")
+    assert sales.orders["customer_id"].null_count() == 9_531 and sales.orders["revenue"].null_count() == 9_531
+    assert sales.customers.is_empty() and not sales.has_amount and not sales.has_customer_id
+    assert sales.lines.filter(pl.col("sku") == "NONE").height == 786
+
+
 GROCERY = SHARED.parent / "completejourney_transactions_sample.csv.xz"
 GROCERY_SPEC = """\
 project: {title: Grocery loyalty, client: 84.51 Complete Journey sample, currency: USD}

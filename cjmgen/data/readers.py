@@ -16,14 +16,16 @@ from cjmgen.spec.locator import Locator
 from cjmgen.spec.models import CANONICAL_COLUMNS, OPEN_TABLES, Source
 
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "transactions": ("customer_id", "date"),
+    "transactions": ("date",),
     "customers": ("customer_id",),
     "survey": ("respondent_id",),
     "competitor_purchases": ("customer_id", "competitor", "date", "amount"),
     "campaign_members": ("customer_id", "campaign", "group"),
     "touchpoint_audits": ("touchpoint", "score"),
 }
-"""Columns a table cannot do without (transactions also need amount, or quantity and price)."""
+"""Columns a table cannot do without. A transaction log may lack customer ids (a bakery's receipts: every line an
+unidentified check) and amounts (amount = quantity × price when both are mapped, else no revenue at all): the
+analyses that need them say so through their `needs`."""
 
 ROW_KEY = "__row"
 
@@ -67,12 +69,27 @@ def read_source(table: str, source: Source, base_dir: Path, locator: Locator) ->
     raw = _read_raw(path, source, locator, table)
     mapping = _mapping(table, source, raw.columns, locator)
     frame = raw.select([pl.col(column).alias(canonical) for canonical, column in mapping.items()])
+    if "time" in frame.columns:
+        frame = _date_with_time(frame)
     frame = frame.with_row_index(ROW_KEY, offset=_first_data_line(source))
     rows = raw.height
     del raw  # the mapped frame shares its columns; the rest of the file can go
     typed, quarantine, notes, nulled = _type_columns(table, frame, source, locator)
     _check_share(table, source, path, locator, rows, quarantine)
     return SourceData(table, path, typed, quarantine, rows, _sha256(path), tuple(notes), nulled)
+
+
+def _date_with_time(frame: pl.DataFrame) -> pl.DataFrame:
+    """A date and a time of day in two columns (`columns: {date: Date, time: Time}`) become one text `date`
+    'date time', parsed like any other; a line without a time keeps its date alone (and so fails a format with time)."""
+    date, time = pl.col("date"), pl.col("time")
+    if frame.schema["date"] == pl.Date or isinstance(frame.schema["date"], pl.Datetime):
+        date = date.dt.strftime("%Y-%m-%d")
+    if frame.schema["time"] == pl.Time or isinstance(frame.schema["time"], pl.Datetime):
+        time = time.dt.strftime("%H:%M:%S")
+    text = pl.concat_str([date.cast(pl.String).str.strip_chars(), time.cast(pl.String).str.strip_chars()],
+                         separator=" ", ignore_nulls=True)
+    return frame.with_columns(pl.when(pl.col("date").is_null()).then(None).otherwise(text).alias("date")).drop("time")
 
 
 def _first_data_line(source: Source) -> int:
@@ -163,8 +180,6 @@ def _mapping(table: str, source: Source, file_columns: list[str], locator: Locat
         if known and name not in mapping and name not in taken:
             mapping[name] = name
     missing = [c for c in REQUIRED[table] if c not in mapping]
-    if table == "transactions" and "amount" not in mapping and not {"quantity", "price"} <= mapping.keys():
-        missing.append("amount (or quantity and price)")
     if missing:
         raise UserError(locator.problem(
             ("sources", table, "columns"),
@@ -180,7 +195,9 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
     some are bad. Each row's reason is the first required column that failed to parse or is empty.
     """
     notes: list[str] = []
-    required = set(REQUIRED[table]) - {"customer_id"} | ({"amount"} if table == "transactions" else set())
+    derived = table == "transactions" and "amount" not in frame.columns and {"quantity", "price"} <= set(frame.columns)
+    has_amount = "amount" in frame.columns or derived
+    required = set(REQUIRED[table]) - {"customer_id"} | ({"amount"} if table == "transactions" and has_amount else set())
     parsed: dict[str, pl.Expr] = {}
     checked: list[str] = []  # text columns parsed into dates or numbers: only these can fail to parse
     for column in frame.columns:
@@ -190,7 +207,7 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
         parsed[column] = expr.alias(column)
         notes += [note] if note else []
         checked += [column] if can_fail else []
-    if table == "transactions" and "amount" not in frame.columns:
+    if derived:
         notes.append("amount = quantity × price (no amount column mapped)")
         parsed["amount"] = (parsed["quantity"] * parsed["price"]).alias("amount")
     typed = frame.select(*parsed.values())
@@ -267,7 +284,7 @@ def _date_format(values: pl.Series, column: str, source: Source, locator: Locato
             ("sources", table, "columns", column) if column in source.columns else ("sources", table),
             f"cannot recognise the dates in column {source.columns.get(column, column)!r} "
             f"(e.g. {', '.join(map(repr, example))}); set date_format, e.g. '%d.%m.%Y %H:%M'"))
-    return fmt, f"{column}: date format detected as {fmt}"
+    return fmt, f"{column}: date format detected as {fmt} ({parse.format_in_words(fmt)})"
 
 
 def _numeric_attribute(frame: pl.DataFrame, column: str, source: Source) -> pl.Expr | None:

@@ -94,11 +94,12 @@ def kpis(facts: Facts | None) -> dict[str, Any] | None:
         return None
     sales = facts.sales
     real = sales.orders.filter(pl.col("is_order"))
-    revenue = float(sales.orders["revenue"].sum())
+    # a log without amounts (or without customer ids) has no revenue (no customers) to show: "—", not 0
+    revenue = float(sales.orders["revenue"].sum()) if sales.has_amount else None
     identified = real["customer_id"].is_not_null().sum()
     return {
-        "revenue": revenue, "orders": real.height, "customers": sales.customers.height,
-        "avg_check": revenue / real.height if real.height else None,
-        "identified_order_share": identified / real.height if real.height else None,
+        "revenue": revenue, "orders": real.height, "customers": sales.customers.height if sales.has_customer_id else None,
+        "avg_check": revenue / real.height if real.height and revenue is not None else None,
+        "identified_order_share": identified / real.height if real.height and sales.has_customer_id else None,
         "first_day": sales.first_day, "as_of": sales.as_of,
     }

@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -15,6 +15,9 @@ from cjmgen.analyses import Result
 from cjmgen.i18n import translations
 from cjmgen.render.formatting import Formatter
 from cjmgen.render.markdown import render_markdown
+
+if TYPE_CHECKING:
+    from cjmgen.render.quality import LineChecks
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class SourceQuality:
     date_to: Any
     notes: tuple[str, ...]
     nulled: dict[str, int]
+    checks: LineChecks | None = None
+    """Transactions: what a consultant checks first (render/quality.py computes it)."""
 
 
 @dataclass(frozen=True)

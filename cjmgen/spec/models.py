@@ -14,7 +14,7 @@ TABLES = ("transactions", "customers", "survey", "competitor_purchases", "campai
 """Canonical tables a source can feed (METHODS §1)."""
 
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "transactions": ("customer_id", "order_id", "date", "amount", "quantity", "price", "sku", "category",
+    "transactions": ("customer_id", "order_id", "date", "time", "amount", "quantity", "price", "sku", "category",
                      "store", "channel", "manager", "cost", "product_group"),
     "customers": ("customer_id", "gender", "birth_date", "age", "signup_date", "region"),
     "survey": ("respondent_id", "customer_id"),
