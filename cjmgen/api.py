@@ -173,7 +173,7 @@ def build(spec_path: Path, out: Path | None = None, *, progress: Progress | None
         _write_report(staging, loaded, ctx, quality, results, clock)
         with clock.stage("tables"):
             _write_tables(staging, loaded, sources, results)
-        info = build_info(loaded, sources, facts, clock.timings)
+        info = build_info(loaded, sources, facts, clock.timings, quality)
         staging.write_json("build.json", info)
         files = staging.files()
         staging.commit()
@@ -253,7 +253,8 @@ def _write_tables(staging: Staging, loaded: LoadedSpec, sources: dict[str, Sourc
         write_workbook(staging.path("tables/tables.xlsx"), tables)
 
 
-def build_info(loaded: LoadedSpec, sources: dict[str, SourceData], facts: Facts | None, timings: dict[str, float]) -> dict[str, Any]:
+def build_info(loaded: LoadedSpec, sources: dict[str, SourceData], facts: Facts | None, timings: dict[str, float],
+               quality: list[Any] | None = None) -> dict[str, Any]:
     """build.json: what went in (hashes, row counts by fate), versions, timings. No credentials, no clock time."""
     inputs = {}
     for table, source in sources.items():
@@ -268,6 +269,9 @@ def build_info(loaded: LoadedSpec, sources: dict[str, SourceData], facts: Facts 
             "values_set_to_null": source.nulled,
             "notes": list(source.notes),
         }
+    for checked in quality or []:
+        if getattr(checked, "checks", None) is not None and checked.table in inputs:
+            inputs[checked.table]["line_checks"] = checked.checks.as_dict()
     as_of = facts.sales.as_of if facts and facts.sales else loaded.spec.project.as_of
     return {
         "cjmgen": __version__,

@@ -70,6 +70,11 @@ def test_build_json_reconciles_rows(demo_build):
     assert {"read", "facts", "analysis:rfm", "analysis:cohorts", "pdf"} <= set(info["timings_s"])
     quarantined = pl.read_csv(result.out / "quarantine" / "transactions.csv", infer_schema=False)
     assert quarantined.height == sum(tx["rows_quarantined"].values())
+    checks = tx["line_checks"]  # what a consultant checks first, also in the data-quality appendix
+    lines = tx["rows_used"]
+    assert checks["lines"] == lines
+    assert 0 < checks["lines_without_customer_id"] < lines and checks["return_lines"] > 0
+    assert checks["return_value"] < 0
 
 
 def test_pdf_has_the_chapters_and_the_kpi(demo_build):
