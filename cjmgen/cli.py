@@ -138,7 +138,7 @@ def demo(
         typer.echo(f"--format: expected csv or parquet, got {fmt!r}", err=True)
         raise typer.Exit(2)
     try:
-        spec = demo_module.write_demo(folder, rows=rows, seed=seed, fmt=fmt)
+        spec = demo_module.write_demo(folder, rows=rows, seed=seed, fmt="parquet" if fmt == "parquet" else "csv")
     except (UserError, Exception) as exc:  # noqa: BLE001
         _fail(exc)
     typer.echo(f"wrote {spec}; build it with: cjmgen build {spec}")

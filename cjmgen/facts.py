@@ -76,13 +76,13 @@ def build_sales(lines: pl.DataFrame, customers: pl.DataFrame | None, as_of: dt.d
         kept = kept.with_columns(pl.lit(None, pl.String).alias("customer_id"))
     if lines.select(day.max()).item() > as_of:  # filtering copies every column: only when something is cut
         kept = kept.filter(pl.col("day") <= as_of)
-    kept = (kept if has_ids else _with_order_ids(kept, "order_id" in lines.columns)).collect()
-    order_days = order_days_of(kept)
+    typed = (kept if has_ids else _with_order_ids(kept, "order_id" in lines.columns)).collect()
+    order_days = order_days_of(typed)
     orders = orders_of(order_days)
     people = customers_of(orders, customers, as_of)
-    first_day = kept["day"].min() if kept.height else as_of
-    return Sales(as_of, first_day, kept, orders, order_days, people, lines.height - kept.height, "cost" in kept.columns,
-                 "amount" in kept.columns, has_customer_id)
+    first_day: dt.date = typed["day"].min() if typed.height else as_of  # type: ignore[assignment]
+    return Sales(as_of, first_day, typed, orders, order_days, people, lines.height - typed.height, "cost" in typed.columns,
+                 "amount" in typed.columns, has_customer_id)
 
 
 def _with_order_ids(lines: pl.LazyFrame, partial: bool) -> pl.LazyFrame:

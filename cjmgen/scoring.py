@@ -83,7 +83,7 @@ class Params(Strict):
         """Number of scores of a dimension."""
         if self.method == "thresholds" and self.thresholds:
             return len(getattr(self.thresholds, dim)) + 1
-        return getattr(self.bins, dim)
+        return int(getattr(self.bins, dim))
 
 
 def score_customers(people: pl.DataFrame, as_of: dt.date, params: Params) -> pl.DataFrame:

@@ -48,8 +48,8 @@ def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, x_title: str, y_
 
 
 def _midpoint(values: pl.Series) -> float:
-    clean = values.drop_nulls()
-    return float(clean.max() * 0.6) if clean.len() else 0.0
+    clean = values.drop_nulls().cast(pl.Float64)
+    return float(clean.max() or 0.0) * 0.6 if clean.len() else 0.0  # type: ignore[arg-type]
 
 
 def paired_bars(frame: pl.DataFrame, *, category: str, values: dict[str, str], title: str) -> Any:

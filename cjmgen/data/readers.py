@@ -7,6 +7,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -128,8 +129,8 @@ def _first_line(exc: Exception) -> str:
 
 
 def _read_csv(path: Path, source: Source, locator: Locator, table: str) -> pl.DataFrame:
-    options = dict(separator=source.separator, infer_schema=False, null_values=source.null_values,
-                   truncate_ragged_lines=False)
+    options: dict[str, Any] = dict(separator=source.separator, infer_schema=False, null_values=source.null_values,
+                                   truncate_ragged_lines=False)
     if source.encoding.lower().replace("_", "-") in {"utf-8", "utf8"}:
         try:
             frame = pl.read_csv(path, **options)

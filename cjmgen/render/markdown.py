@@ -28,7 +28,7 @@ def render_markdown(text: str, *, base_dir: Path, project_dir: Path, drop_title:
     for token in tokens:
         for child in token.children or []:
             if child.type == "image":
-                child.attrSet("src", _embedded(child.attrGet("src") or "", base_dir, project_dir))
+                child.attrSet("src", _embedded(str(child.attrGet("src") or ""), base_dir, project_dir))
     html = md.renderer.render(tokens, md.options, {})
     return Markup(html.replace("<table>", '<table class="data">'))
 

@@ -163,7 +163,7 @@ class Qfd(_Strict):
         None, description="Derive the weights from a survey instead of giving `weight` on each factor.")
     links: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="Touchpoint id → {factor id: strength}; unlisted pairs are 0.")
-    scale: list[float] = Field(default_factory=lambda: [0, 1, 3, 9],
+    scale: list[float] = Field(default_factory=lambda: [0, 1, 3, 9],  # type: ignore[arg-type]  # ints read as floats
                                description="Allowed strengths: 0 none, 1 weak, 3 medium, 9 strong by default.")
     normalize: bool = Field(False, description="Rescale spec weights to sum to 1 instead of failing (the report says so).")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Importance × quality split; default medians.")

@@ -84,13 +84,13 @@ def _partial(model: type[SpecBase], data: dict[str, Any]) -> SpecBase:
             continue
         raw = data[name]
         if name == "sources" and isinstance(raw, dict):
-            item = TypeAdapter(model.model_fields["sources"].annotation.__args__[1])
+            item: TypeAdapter[Any] = TypeAdapter(getattr(field.annotation, "__args__")[1])
             values[name] = {k: v for k, v in ((k, _try(item, v)) for k, v in raw.items()) if v is not None}
             continue
         if name == "analyses" and isinstance(raw, dict):
             values[name] = _partial_analyses(field.annotation, raw)
             continue
-        value = _try(TypeAdapter(field.annotation), raw)
+        value = _try(TypeAdapter(field.annotation), raw)  # type: ignore[arg-type]  # every field is annotated
         if value is None:
             value = _stand_in(field.annotation)
         if value is not None:
@@ -117,7 +117,7 @@ def _partial_analyses(block: Any, raw: dict[str, Any]) -> Any:
     return block.model_construct(**values)
 
 
-def _try(adapter: TypeAdapter, raw: Any) -> Any:
+def _try(adapter: TypeAdapter[Any], raw: Any) -> Any:
     try:
         return adapter.validate_python(raw)
     except ValidationError:
@@ -152,7 +152,7 @@ def _parse_yaml(text: str, path: Path, display: str) -> Locator:
     return Locator(path, display, data if data is not None else {}, keys, values)
 
 
-def _plain(node: Any, loc: Loc, keys: dict, values: dict) -> Any:
+def _plain(node: Any, loc: Loc, keys: dict[Loc, tuple[int, int]], values: dict[Loc, tuple[int, int]]) -> Any:
     """ruamel's round-trip nodes → plain Python, recording (line, col) of each key and value."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -196,7 +196,7 @@ def _problems(exc: ValidationError, locator: Locator, model: type[BaseModel]) ->
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
         loc = locator.resolve(error["loc"])
-        problem = locator.problem(loc, describe(error, model, loc), key=error["type"] == "extra_forbidden")
+        problem = locator.problem(loc, describe(dict(error), model, loc), key=error["type"] == "extra_forbidden")
         if problem not in problems:
             problems.append(problem)
     return problems

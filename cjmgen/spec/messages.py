@@ -32,7 +32,7 @@ def describe(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
         return str(error["ctx"]["error"])
     if kind == "string_pattern_mismatch" and "#" in str(error.get("ctx", {}).get("pattern", "")):
         return f"expected a colour like '#1f4e79', got {found!r}"
-    message = error["msg"]
+    message = str(error["msg"])
     message = message[0].lower() + message[1:] if message else message
     if kind.endswith(("_type", "_parsing")) or kind.startswith("date"):
         return f"{message}, got {found!r}"

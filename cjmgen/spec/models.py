@@ -145,7 +145,8 @@ class Report(Strict):
     """What the build writes and how the report is laid out."""
 
     outputs: list[Literal["pdf", "html", "xlsx"]] = Field(
-        default_factory=lambda: ["pdf", "html", "xlsx"], description="Files to write besides the CSV tables: pdf, html, xlsx.")
+        default_factory=lambda: ["pdf", "html", "xlsx"],  # type: ignore[arg-type]  # literals, typed as list[str]
+        description="Files to write besides the CSV tables: pdf, html, xlsx.")
     sections: list[Annotated[Section, BeforeValidator(_section_from_name)]] | None = Field(
         None, description="Chapters in order. Default: summary, then every configured analysis and the journey/QFD chapters.")
     theme: Theme = Field(default_factory=Theme, description="Colours, logo and page setup.")
