@@ -8,6 +8,7 @@ dataclass derived from `Result`. Its charts live in `cjmgen/charts/<name>.py`, i
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,23 +36,27 @@ class Context:
         return str(self.spec.project.locale)
 
 
-def table(file_name: str) -> Any:
-    """A result field exported as `tables/<file_name>.csv` (None: the table does not apply to this build)."""
-    return field(metadata={"table": file_name})
+@dataclass(frozen=True)
+class Table:
+    """Marks a result field as a table exported to `tables/<file_name>.csv`:
+    `customers: Annotated[pl.DataFrame, Table("rfm_customers")]` (a None value: not part of this build)."""
+
+    file_name: str
 
 
 @dataclass(frozen=True)
 class Result:
-    """Base of every analysis result: typed fields, the tables among them declared with `table(...)`."""
+    """Base of every analysis result: typed fields, the tables among them annotated with `Table(...)`."""
 
     def exported_tables(self) -> dict[str, pl.DataFrame]:
         """File name → table for every table field that is set, in field order."""
+        hints = typing.get_type_hints(type(self), include_extras=True)
         found: dict[str, pl.DataFrame] = {}
         for item in dataclasses.fields(self):
-            name = item.metadata.get("table")
+            marks = [m for m in getattr(hints[item.name], "__metadata__", ()) if isinstance(m, Table)]
             value = getattr(self, item.name)
-            if name and value is not None:
-                found[name] = value
+            if marks and value is not None:
+                found[marks[0].file_name] = value
         return found
 
     def customer_lists(self) -> dict[str, pl.DataFrame]:
@@ -114,4 +119,4 @@ def params_of(analysis: Analysis, spec: SpecBase) -> Any | None:
     """The analysis's configuration from the spec, or None when the spec does not ask for it."""
     if analysis.spec_block is not None:
         return getattr(spec, analysis.spec_block, None)
-    return getattr(spec.analyses, analysis.name, None)
+    return getattr(getattr(spec, "analyses", None), analysis.name, None)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 import polars as pl
 
-from cjmgen.analyses.base import Context, Result, table
+from cjmgen.analyses.base import Context, Result, Table
 from cjmgen.facts import MONEY_DECIMALS, money_sum
 from cjmgen.scoring import DIMENSIONS, Params, score_customers
 
@@ -21,13 +22,13 @@ needs = {"transactions": ("customer_id", "date", "amount")}
 class RfmResult(Result):
     """Scores per customer, the segment table, the R×F grid, the trigger matrix and the Pareto facts."""
 
-    customers: pl.DataFrame = table("rfm_customers")
+    customers: Annotated[pl.DataFrame, Table("rfm_customers")]
     """customer_id, recency_days, frequency, monetary, r, f, m, segment, name."""
-    segments: pl.DataFrame = table("rfm_segments")
+    segments: Annotated[pl.DataFrame, Table("rfm_segments")]
     """One row per segment code, sorted by revenue (columns in `segment_table`)."""
-    rf_grid: pl.DataFrame = table("rfm_rf_grid")
+    rf_grid: Annotated[pl.DataFrame, Table("rfm_rf_grid")]
     """r, f, customers, revenue, customers_share, revenue_share for every cell."""
-    named: pl.DataFrame | None = table("rfm_named")
+    named: Annotated[pl.DataFrame | None, Table("rfm_named")]
     """The trigger matrix when the spec names segments."""
     totals: dict[str, float | None]
     """The segment table's totals row, over all customers."""
@@ -79,7 +80,7 @@ def totals(customers: pl.DataFrame, years: float) -> dict[str, float | None]:
 
 def segment_table(customers: pl.DataFrame, years: float) -> pl.DataFrame:
     """One row per segment code, sorted by revenue (the report adds the totals row)."""
-    n, revenue = customers.height, round(customers["revenue"].sum(), MONEY_DECIMALS)
+    n, revenue = customers.height, _total(customers)
     extra = _demographics(customers)
     table = customers.group_by("segment").agg(
         pl.col("name").mode().sort().first().alias("name"),
@@ -120,7 +121,7 @@ def rf_grid(customers: pl.DataFrame, params: Params) -> pl.DataFrame:
     grid = pl.DataFrame({"r": list(range(1, params.levels("r") + 1))}, schema={"r": pl.Int32}).join(
         pl.DataFrame({"f": list(range(1, params.levels("f") + 1))}, schema={"f": pl.Int32}), how="cross")
     cells = customers.group_by("r", "f").agg(pl.len().alias("customers"), money_sum("revenue").alias("revenue"))
-    total = round(customers["revenue"].sum(), MONEY_DECIMALS) or 1.0
+    total = _total(customers) or 1.0
     return (grid.join(cells, on=["r", "f"], how="left")
             .with_columns(pl.col("customers").fill_null(0).cast(pl.Int64), pl.col("revenue").fill_null(0.0))
             .with_columns((pl.col("customers") / max(customers.height, 1)).alias("customers_share"),
@@ -136,7 +137,7 @@ def named_table(customers: pl.DataFrame, params: Params) -> pl.DataFrame:
     rows.append({"name": params.other_name, "goal": None, "message": None, "channel": None, "timing": None, "order": len(rows)})
     spec_rows = pl.DataFrame(rows, schema={"name": pl.String, "goal": pl.String, "message": pl.String,
                                            "channel": pl.String, "timing": pl.String, "order": pl.Int64})
-    total, n = round(customers["revenue"].sum(), MONEY_DECIMALS) or 1.0, max(customers.height, 1)
+    total, n = _total(customers) or 1.0, max(customers.height, 1)
     return (spec_rows.unique("name", keep="first").join(counts, on="name", how="left")
             .with_columns(pl.col("customers").fill_null(0), pl.col("revenue").fill_null(0.0))
             .with_columns((pl.col("customers") / n).alias("customers_share"), (pl.col("revenue") / total).alias("revenue_share"))
@@ -145,14 +146,19 @@ def named_table(customers: pl.DataFrame, params: Params) -> pl.DataFrame:
             .select("name", "customers", "customers_share", "revenue", "revenue_share", "goal", "message", "channel", "timing"))
 
 
+def _total(customers: pl.DataFrame) -> float:
+    """Revenue of all customers, rounded like every money sum."""
+    return round(float(customers["revenue"].sum()), MONEY_DECIMALS)
+
+
 def pareto(customers: pl.DataFrame) -> dict[str, float]:
     """Top 20% of customers' revenue share, and the share of customers that brings 80% of revenue."""
     revenue = customers["revenue"].sort(descending=True)
-    n, total = len(revenue), revenue.sum()
+    n, total = len(revenue), float(revenue.sum())
     if not n or total <= 0:
         return {"customers": n, "revenue": total or 0.0, "top20_revenue_share": 0.0, "customers_for_80": 0.0}
     top = math.ceil(0.2 * n)
     # compared in money, with a hair of tolerance: 300 / 375 computes as 0.7999999 and would count one customer more
     reach = int((revenue.cum_sum() < 0.8 * total - 1e-9 * total).sum()) + 1
-    return {"customers": n, "revenue": float(total), "top20_revenue_share": float(revenue.head(top).sum() / total),
+    return {"customers": n, "revenue": float(total), "top20_revenue_share": float(revenue.head(top).sum()) / total,
             "customers_for_80": min(reach, n) / n}
