@@ -20,6 +20,8 @@ from polars.testing import assert_frame_equal
 
 from cjmgen.analyses import basket_kpis
 from cjmgen.analyses.base import Context
+from cjmgen.charts import basket_kpis as basket_charts
+from cjmgen.charts.theme import Theme
 from cjmgen.facts import build_facts
 
 D = dt.date
@@ -63,7 +65,7 @@ def frame(rows, key: list[str]) -> pl.DataFrame:
 
 
 def test_hand_by_store():
-    got = run(HAND).tables["basket_by_store"]
+    got = run(HAND).by_store
     assert_frame_equal(got, frame([
         ("S1", 3, 2, 2 / 3, 4 / 3, 7 / 3, 1.0),     # o1, u1, o4
         ("S2", 2, 1, 0.5, 2.0, 2.5, 1.5),           # o2, u2
@@ -72,7 +74,7 @@ def test_hand_by_store():
 
 
 def test_hand_by_month():
-    got = run(HAND).tables["basket_by_month"]
+    got = run(HAND).by_month
     assert_frame_equal(got, frame([
         ("2023-01", 3, 2, 2 / 3, 5 / 3, 2.0, 5 / 3),   # o1, u1, o2
         ("2023-02", 3, 2, 2 / 3, 4 / 3, 7 / 3, 2 / 3),  # o4, u2, o5
@@ -80,7 +82,7 @@ def test_hand_by_month():
 
 
 def test_hand_store_month_has_observed_cells_only():
-    got = run(HAND).tables["basket_store_month"]
+    got = run(HAND).store_month
     assert_frame_equal(got, frame([
         ("S1", "2023-01", 2, 1, 0.5, 1.5, 2.0, 1.5),
         ("S1", "2023-02", 1, 1, 1.0, 1.0, 3.0, 0.0),
@@ -91,20 +93,62 @@ def test_hand_store_month_has_observed_cells_only():
 
 
 def test_hand_network_and_facts():
-    f = run(HAND).facts
+    f = run(HAND, min_store_orders=1)
     # 6 orders, 4 with a card; lines 9, items 13, categories 7
-    assert f["network"] == pytest.approx({"orders": 6, "identified_orders": 4, "identified_share": 2 / 3,
-                                          "depth_lines": 1.5, "depth_items": 13 / 6, "width": 7 / 6})
-    assert f["best_store"]["store"] == "—" and f["worst_store"]["store"] == "S2"
-    assert f["has_items"] and f["has_width"] and f["has_store"] and f["stores"] == 3
-    assert f["months"] == 2 and "share_first" not in f  # fewer than six months: no trend sentence
+    assert f.network == pytest.approx({"orders": 6, "identified_orders": 4, "identified_share": 2 / 3,
+                                       "depth_lines": 1.5, "depth_items": 13 / 6, "width": 7 / 6})
+    assert f.best_store is not None and f.worst_store is not None
+    assert f.best_store["store"] == "—" and f.worst_store["store"] == "S2"
+    assert f.has_items and f.has_width and f.has_store and f.stores == 3
+    assert f.months == 2 and f.share_first is None  # fewer than six months: no trend sentence
+
+
+def test_small_stores_are_flagged_and_never_named_extremes():
+    """Defect: a store with a handful of orders was named highest or lowest identified share in the headline."""
+    result = run(HAND)  # stores of 3, 2 and 1 orders, all under the default of 30
+    assert result.min_store_orders == 30 and result.best_store is None and result.worst_store is None
+    assert sorted(result.small_stores) == ["S1", "S2", "—"]
+    assert result.by_store is not None and result.by_store.height == 3  # they stay in the tables
+    rows = [(f"c{i}" if i < 30 else None, f"a{i}", "2023-01-05", 10.0, 1.0, "X", "Big") for i in range(40)]
+    rows += [(f"d{i}" if i < 10 else None, f"b{i}", "2023-01-05", 10.0, 1.0, "X", "Mid") for i in range(30)]
+    rows += [(f"e{i}", f"t{i}", "2023-01-05", 10.0, 1.0, "X", "Tiny") for i in range(11)]  # 100% on 11 orders
+    result = run(tx(rows))
+    assert (result.best_store["store"], result.worst_store["store"]) == ("Big", "Mid")
+    assert result.small_stores == ["Tiny"]
+    headline = _render("_headline_basket_kpis.html", result, "en")
+    assert "Tiny" not in headline and "in store Big" in headline
+
+
+def test_headline_is_whole_sentences_with_compact_numbers():
+    """Defect: the summary line was glued from fragments; the order count now reads 1.2K / 1,2 тыс. (Babel)."""
+    rows = [(f"c{i}" if i % 4 else None, f"o{i}", "2023-01-05", 10.0, 1.0, "X", "S1" if i % 2 else "S2")
+            for i in range(1200)]
+    result = run(tx(rows))
+    en = _render("_headline_basket_kpis.html", result, "en")
+    # S1 (odd numbers) all identified, S2 half: every fourth order has no card
+    assert en == "75.0% of 1.2K orders carry a customer ID, from 50.0% in store S2 to 100.0% in store S1."
+    ru = _render("_headline_basket_kpis.html", result, "ru")
+    assert ru == "75,0 % из 1,2 тыс. заказов — с ID клиента: от 50,0 % в магазине S2 до 100,0 % в магазине S1."
+
+
+def _render(template: str, result, locale: str, **extra) -> str:
+    from cjmgen.i18n import translations
+    from cjmgen.render.formatting import Formatter
+    from cjmgen.render.html import environment, top_rows
+
+    env = environment(None)
+    fmt = Formatter(locale, "EUR")
+    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact,
+                       top=top_rows)
+    env.install_gettext_translations(translations(locale), newstyle=True)
+    return " ".join(env.get_template(template).render(result=result, **extra).split())
 
 
 def test_without_optional_columns():
     result = run(HAND.drop("quantity", "category", "store"))
-    assert set(result.tables) == {"basket_by_month"}
-    assert result.tables["basket_by_month"].columns == ["month", "orders", "identified_orders", "identified_share", "depth_lines"]
-    assert not result.facts["has_items"] and not result.facts["has_width"] and not result.facts["has_store"]
+    assert set(result.exported_tables()) == {"basket_by_month"}
+    assert result.by_month.columns == ["month", "orders", "identified_orders", "identified_share", "depth_lines"]
+    assert not result.has_items and not result.has_width and not result.has_store
 
 
 def test_trend_pools_the_first_and_last_three_months():
@@ -113,10 +157,10 @@ def test_trend_pools_the_first_and_last_three_months():
         for i in range(month):
             card = f"c{i}" if (month == 7 or (month >= 4 and i == 0)) else None
             rows.append((card, f"{month}-{i}", f"2023-{month:02d}-10", 10.0, 1.0, "X", "S1"))
-    f = run(tx(rows)).facts
-    assert f["first_months"] == ["2023-01", "2023-02", "2023-03"] and f["last_months"] == ["2023-05", "2023-06", "2023-07"]
-    assert f["share_first"] == 0.0
-    assert f["share_last"] == pytest.approx((1 + 1 + 7) / (5 + 6 + 7))
+    f = run(tx(rows))
+    assert f.first_months == ["2023-01", "2023-02", "2023-03"] and f.last_months == ["2023-05", "2023-06", "2023-07"]
+    assert f.share_first == 0.0
+    assert f.share_last == pytest.approx((1 + 1 + 7) / (5 + 6 + 7))
 
 
 # ===================================================================== 2. plain-Python reference
@@ -180,16 +224,16 @@ def test_matches_reference(data):
     baskets = ref_baskets(lines, as_of)
     result = run(pl.DataFrame(lines, schema=SCHEMA), as_of)
     if not baskets:
-        assert result.facts["network"] is None
+        assert result.network is None
         return
     for table, keys in (("basket_by_store", ["store"]), ("basket_by_month", ["month"]),
                         ("basket_store_month", ["store", "month"])):
         expected = ref_kpis(baskets, keys)
-        got = {tuple(r[k] for k in keys): r for r in result.tables[table].to_dicts()}
+        got = {tuple(r[k] for k in keys): r for r in result.exported_tables()[table].to_dicts()}
         assert set(got) == set(expected), table
         for key, cell in expected.items():
             assert got[key] == pytest.approx(got[key] | cell), (table, key)
-    assert result.facts["network"] == pytest.approx(ref_kpis(baskets, [])[()])
+    assert result.network == pytest.approx(ref_kpis(baskets, [])[()])
 
 
 # ===================================================================== 3. invariants
@@ -200,52 +244,53 @@ def test_invariants(data, seed):
     lines, as_of = data.draw(logs())
     frame_ = pl.DataFrame(lines, schema=SCHEMA)
     result = run(frame_, as_of)
-    network = result.facts["network"]
+    network = result.network
     if network is None:
         return
-    by_store = result.tables["basket_by_store"]
-    assert by_store["orders"].sum() == network["orders"] == result.tables["basket_by_month"]["orders"].sum()
+    by_store = result.by_store
+    assert by_store["orders"].sum() == network["orders"] == result.by_month["orders"].sum()
     for column in ("depth_lines", "depth_items", "width", "identified_share"):
         weighted = (by_store[column] * by_store["orders"]).sum() / by_store["orders"].sum()
         assert weighted == pytest.approx(network[column])  # pooled, i.e. weighted by orders
-    for table in result.tables.values():
+    for table in result.exported_tables().values():
         assert table["identified_share"].is_between(0, 1).all()
         assert (table["identified_orders"] <= table["orders"]).all()
     shuffled = run(frame_.sample(fraction=1.0, shuffle=True, seed=seed), as_of)
-    for key in result.tables:
-        assert_frame_equal(result.tables[key], shuffled.tables[key], rel_tol=1e-9, abs_tol=1e-9)
+    for key, table in result.exported_tables().items():
+        assert_frame_equal(table, shuffled.exported_tables()[key], rel_tol=1e-9, abs_tol=1e-9)
 
 
 def test_network_is_not_the_mean_of_stores():
     # S1: 3 orders all identified; S2: 1 order unidentified → network 3/4, mean of stores 1/2
     lines = tx([("a", "1", "2023-01-01", 1.0, 1.0, "X", "S1"), ("a", "2", "2023-01-02", 1.0, 1.0, "X", "S1"),
                 ("b", "3", "2023-01-03", 1.0, 1.0, "X", "S1"), (None, "4", "2023-01-04", 1.0, 1.0, "X", "S2")])
-    assert run(lines).facts["network"]["identified_share"] == 0.75
+    network = run(lines).network
+    assert network is not None and network["identified_share"] == 0.75
 
 
 def test_charts_build():
-    class Spec:
-        class project:
-            locale = "ru"
-
-    charts = basket_kpis.charts(run(HAND), Context(Spec, None))
+    charts = basket_charts.charts(run(HAND), Theme("ru"))
     assert set(charts) == {"share_by_month", "share_heatmap", "depth", "width", "share_dots"}
     heatmap = charts["share_heatmap"].to_dict()
     assert heatmap["title"] == "Доля заказов с ID клиента: магазин × месяц"
     assert len(heatmap["data"]["values"]) == 5
 
 
-@pytest.mark.parametrize("partial", ["_basket_kpis", "_summary_basket_kpis"])
-def test_every_sentence_of_the_chapter_has_a_russian_label(partial):
-    import re
+def test_axis_labels_cannot_collide():
+    """Defect: month labels ran together ("2010-122011-01") and so did numbers ("5,5006,000")."""
+    charts = {k: c.to_dict() for k, c in basket_charts.charts(run(_months(36)), Theme("en")).items()}
+    line_x = charts["share_by_month"]["encoding"]["x"]["axis"]
+    assert line_x["labelOverlap"] == "greedy" and line_x["labelAngle"] == -90
+    heat_x = charts["share_heatmap"]["encoding"]["x"]["axis"]
+    assert heat_x["labelOverlap"] == "greedy" and heat_x["labelAngle"] == -90
+    dots = charts["depth"]["layer"][1]["encoding"]["x"]["axis"]
+    assert dots["labelOverlap"] == "greedy" and dots["tickCount"] <= 5
 
-    from cjmgen.render.html import templates_root
-    from cjmgen.render.labels import translator
 
-    t = translator("ru")
-    text = (templates_root() / f"{partial}.html").read_text(encoding="utf-8")
-    missing = [s for s in re.findall(r't\("((?:[^"\\]|\\.)*)"\)', text) if t(s) == s]
-    assert missing == []
+def test_every_sentence_of_the_chapter_is_translated():
+    from test_drivers import untranslated
+
+    assert untranslated(["_basket_kpis.html", "_headline_basket_kpis.html"], ["cjmgen/charts/basket_kpis.py"]) == []
 
 
 def _months(count: int) -> pl.DataFrame:
@@ -260,12 +305,10 @@ def _months(count: int) -> pl.DataFrame:
 
 @pytest.mark.parametrize("months, labelled", [(24, True), (25, False), (36, False)])
 def test_heatmap_labels_cells_up_to_24_months_else_shows_a_band_legend(months, labelled):
-    from types import SimpleNamespace
 
     from cjmgen.render.svg import to_svg
 
-    ctx = Context(SimpleNamespace(project=SimpleNamespace(locale="en")), None)
-    chart = basket_kpis.charts(run(_months(months)), ctx)["share_heatmap"]
+    chart = basket_charts.charts(run(_months(months)), Theme("en"))["share_heatmap"]
     spec = chart.to_dict()
     marks = [layer["mark"]["type"] for layer in spec["layer"]] if "layer" in spec else [spec["mark"]["type"]]
     assert marks == (["rect", "text"] if labelled else ["rect"])

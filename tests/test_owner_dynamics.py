@@ -23,6 +23,8 @@ from pydantic import ValidationError
 from cjmgen import api
 from cjmgen.analyses import owner_dynamics as od
 from cjmgen.analyses.base import Context
+from cjmgen.charts import owner_dynamics as owner_charts
+from cjmgen.charts.theme import Theme
 from cjmgen.errors import UserError
 from cjmgen.facts import build_facts
 
@@ -75,33 +77,33 @@ def test_hand_months():
         ("S2", "2023-02", 0, 0, 0, 0, 0, None),     # B's return only: nobody active
         ("S2", "2023-03", 0, 3, 1, 2, 3, 1.0),      # A (#5), B (#2), C (#3)
     ], schema=COLUMNS, orient="row")
-    assert_frame_equal(result.tables["owner_dynamics"], expected, check_dtypes=False)
+    assert_frame_equal(result.dynamics, expected, check_dtypes=False)
 
 
 def test_hand_summary_and_types():
-    result = run(HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3])
+    result = run(HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3], min_customers=1)
     # comparison: the last complete month 2023-03 vs 2022-03 (not in the data) → the first complete one, 2023-01
-    summary = result.tables["owner_summary"]
+    summary = result.summary
     assert summary.columns == ["owner", "first_period", "last_period", "repeat_first", "repeat_last", "repeat_growth",
                                "new_customers", "active_customers", "new_share", "type"]
     assert summary.rows() == [
         ("S2", "2023-01", "2023-03", 1, 3, 2.0, 1, 5, 0.2, "mixed"),     # growth 2.0 < 3.0 + 0.05; new 0.2
         ("S1", "2023-01", "2023-03", 0, 1, None, 2, 4, 0.5, "hunter"),   # new 0.5 ≥ 1/3 + 0.05, no growth figure
     ]
-    f = result.facts
+    f = result
     # all owners pooled: Jan new 2 / repeat 1 / active 3; Feb 1/1/2; Mar 0/4/4 → growth 4/1 − 1, new 3/9
-    assert f["reference"]["repeat_growth"] == 3.0 and f["reference"]["new_share"] == pytest.approx(1 / 3)
+    assert f.reference["repeat_growth"] == 3.0 and f.reference["new_share"] == pytest.approx(1 / 3)
     # the network, each customer once: Jan A, B new; Feb A repeat, C new; Mar A, B, C repeat
-    assert (f["network"]["repeat_first"], f["network"]["repeat_last"], f["network"]["new_customers"],
-            f["network"]["active_customers"]) == (0, 3, 3, 7)
-    assert f["types"] == {"farmer": [], "hunter": ["S1"], "mixed": ["S2"]}
-    assert f["bands"] == ["2", "3+"] and f["band_columns"] == ["repeat_2", "repeat_3_plus"]
-    network = {p["period"]: (p["new_customers"], p["repeat_2"], p["repeat_3_plus"]) for p in f["network_periods"]}
+    assert (f.network["repeat_first"], f.network["repeat_last"], f.network["new_customers"],
+            f.network["active_customers"]) == (0, 3, 3, 7)
+    assert f.types == {"farmer": [], "hunter": ["S1"], "mixed": ["S2"]}
+    assert f.bands == ["2", "3+"] and f.band_columns == ["repeat_2", "repeat_3_plus"]
+    network = {p["period"]: (p["new_customers"], p["repeat_2"], p["repeat_3_plus"]) for p in f.network_periods}
     assert network == {"2023-01": (2, 0, 0), "2023-02": (1, 0, 1), "2023-03": (0, 1, 2)}
 
 
 def test_hand_quarter_with_default_bands():
-    table = run(HAND, HAND_AS_OF, owner="store").tables["owner_dynamics"]
+    table = run(HAND, HAND_AS_OF, owner="store").dynamics
     # Q1 at S1: A (first there a1 #1) new, C (c1 #1) new. At S2: A (a2 #2), B (#1) new, C (c3 #3)
     assert table.select("owner", "period", "new_customers", "repeat_2", "repeat_3_4", "repeat_5_plus",
                         "active_customers").rows() == [("S1", "2023-Q1", 2, 0, 0, 0, 2), ("S2", "2023-Q1", 1, 1, 1, 0, 3)]
@@ -126,7 +128,7 @@ def test_an_unmapped_owner_column_is_a_located_user_error(project):
 
 def test_orders_without_owner_are_grouped():
     lines = tx([("A", "1", "2023-01-05 10:00", 10, None), ("A", "2", "2023-02-05 10:00", 10, "S1")])
-    table = run(lines, D(2023, 2, 28), period="month").tables["owner_dynamics"]
+    table = run(lines, D(2023, 2, 28), period="month").dynamics
     assert table.filter(pl.col("active_customers") > 0).select("owner", "period", "new_customers", "repeat_customers").rows() == [
         ("S1", "2023-02", 0, 1), ("—", "2023-01", 1, 0)]
 
@@ -248,7 +250,7 @@ def test_matches_reference(data, period, bands):
         return
     params = od.Params(period=period, bands=bands)
     result = od.compute(Context(None, build_facts({"transactions": pl.DataFrame(lines, schema=SCHEMA)}, as_of)), params)
-    table = result.tables["owner_dynamics"]
+    table = result.dynamics
     columns = [c for *_, c in params.band_names()]
     got = {(r["owner"], r["period"]): r for r in table.to_dicts()}
     for key, cell in cells.items():
@@ -271,49 +273,73 @@ def test_invariants(data, seed):
     if not facts.sales.customers.height:
         return
     result = od.compute(Context(None, facts), od.Params(period="month"))
-    table = result.tables["owner_dynamics"]
+    table = result.dynamics
     assert (table["new_customers"] + table["repeat_customers"] == table["active_customers"]).all()
     assert (table["repeat_2"] + table["repeat_3_4"] + table["repeat_5_plus"] == table["repeat_customers"]).all()
     assert table["repeat_share"].drop_nulls().is_between(0, 1).all()
     # every customer is new exactly once: at the owner of their first order, in its period
     assert table["new_customers"].sum() == facts.sales.customers.height
-    network = pl.DataFrame(result.facts["network_periods"])
+    network = pl.DataFrame(result.network_periods)
     assert network["new_customers"].sum() == facts.sales.customers.height
     # the network counts a customer once per period; owners may count them at each owner they bought from
     pooled = table.group_by("period").agg(pl.col("active_customers").sum()).sort("period")
     assert (network.sort("period")["active_customers"] <= pooled["active_customers"]).all()
-    summary = result.tables["owner_summary"]
+    summary = result.summary
     assert summary["new_share"].drop_nulls().is_between(0, 1).all()
     assert set(summary["type"].to_list()) <= {"farmer", "hunter", "mixed"}
     shuffled = od.compute(Context(None, build_facts({"transactions": frame.sample(fraction=1.0, shuffle=True, seed=seed)},
                                                     as_of)), od.Params(period="month"))
-    for key in result.tables:
-        assert_frame_equal(result.tables[key], shuffled.tables[key])
+    for key, frame_ in result.exported_tables().items():
+        assert_frame_equal(frame_, shuffled.exported_tables()[key])
 
 
 def test_chart_draws_at_most_eight_owners():
     rows = [(f"c{i}", f"o{i}", f"2023-0{1 + i % 3}-10 10:00", 10, f"S{i % 11:02d}") for i in range(40)]
     result = run(tx(rows), D(2023, 3, 31), period="month")
-    assert result.facts["owners"] == 11 and len(result.facts["charted"]) == od.MAX_CHARTED
-
-    class Spec:
-        class project:
-            locale = "en"
-
-    chart = od.charts(result, Context(Spec, None))["by_owner"].to_dict()
-    assert chart["facet"]["sort"] == result.facts["charted"]
+    assert result.owners == 11 and len(result.charted) == od.MAX_CHARTED
+    chart = owner_charts.charts(result, Theme("en"))["by_owner"].to_dict()
+    assert chart["facet"]["sort"] == result.charted
     owners = {v["owner"] for v in chart["data"]["values"]}
-    assert owners == set(result.facts["charted"])
+    assert owners == set(result.charted)
 
 
-@pytest.mark.parametrize("partial", ["_owner_dynamics", "_summary_owner_dynamics"])
-def test_every_sentence_of_the_chapter_has_a_russian_label(partial):
-    import re
+def test_period_axis_labels_cannot_collide():
+    """Defect: 24 month labels on a 270-px chart ran together ("2010-122011-01")."""
+    rows = [(f"c{i % 7}", f"o{i}", f"{2021 + i // 12}-{i % 12 + 1:02d}-10 10:00", 10, f"S{i % 2}") for i in range(36)]
+    chart = owner_charts.charts(run(tx(rows), D(2023, 12, 31), period="month"), Theme("en"))["by_owner"].to_dict()
+    x_axis, y_axis = chart["spec"]["encoding"]["x"]["axis"], chart["spec"]["encoding"]["y"]["axis"]
+    assert x_axis["labelOverlap"] == "greedy" and x_axis["labelAngle"] == -90
+    assert y_axis["labelOverlap"] == "greedy" and y_axis["tickCount"] <= 5
 
-    from cjmgen.render.html import templates_root
-    from cjmgen.render.labels import translator
 
-    t = translator("ru")
-    text = (templates_root() / f"{partial}.html").read_text(encoding="utf-8")
-    missing = [s for s in re.findall(r't\("((?:[^"\\]|\\.)*)"\)', text) if t(s) == s]
-    assert missing == []
+def test_small_owners_are_flagged_and_never_named_farmers_or_hunters():
+    """Defect: an owner with a handful of customers was named a hunter in the headline (new share 50% of 4)."""
+    result = run(HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3])
+    assert result.min_customers == 30 and sorted(result.small_owners) == ["S1", "S2"]
+    assert result.types == {"farmer": [], "hunter": [], "mixed": []}
+    assert result.summary.filter(pl.col("owner") == "S1")["type"].item() == "hunter"  # still typed in the table
+    headline = _render("_headline_owner_dynamics.html", result, "en")
+    assert "S1" not in headline and headline == "The network's repeat customers went from 0 in 2023-01 to 3 in 2023-03."
+    chapter = _render("_owner_dynamics.html", result, "en", charts={"by_owner": ""})
+    assert "S1&nbsp;†" in chapter and "too small to be named a farmer or a hunter" in chapter
+
+
+def _render(template: str, result, locale: str, **extra) -> str:
+    from cjmgen.i18n import translations
+    from cjmgen.render.formatting import Formatter
+    from cjmgen.render.html import environment, name_list, top_rows, where
+
+    env = environment(None)
+    fmt = Formatter(locale, "EUR")
+    words = translations(locale)
+    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact,
+                       top=top_rows, where=where, names=lambda items, limit=8: name_list(items, words.gettext, limit))
+    env.install_gettext_translations(words, newstyle=True)
+    return " ".join(env.get_template(template).render(result=result, **extra).split())
+
+
+def test_every_sentence_of_the_chapter_is_translated():
+    from test_drivers import untranslated
+
+    assert untranslated(["_owner_dynamics.html", "_headline_owner_dynamics.html"],
+                        ["cjmgen/charts/owner_dynamics.py"]) == []

@@ -4,19 +4,20 @@ by order-number band, and who grows a repeat base ("farmer") vs who mostly bring
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
 from pydantic import Field, field_validator
 
-from cjmgen.analyses.base import Context, localized
-from cjmgen.analyses.base import LegacyResult as Result
+from cjmgen.analyses.base import Context, Result, table
 from cjmgen.facts import numbered_orders as numbered
 from cjmgen.periods import GRACE_DAYS, period_index, period_label
 from cjmgen.spec.common import IntList, Strict
 
+__all__ = ["MAX_CHARTED", "OwnerResult", "Params", "compute", "name", "needs", "needs_for", "spec_block"]
+
 name = "owner_dynamics"
-title = {"en": "Client-base dynamics by owner", "ru": "Динамика клиентской базы по владельцам"}
 spec_block = None
 needs = {"transactions": ("customer_id", "date", "amount")}
 
@@ -39,6 +40,9 @@ class Params(Strict):
     margin: float = Field(
         0.05, ge=0, le=1, description="How far (0.05 = 5 percentage points) an owner's repeat-base growth or new share "
                                       "must exceed all owners pooled to be called a farmer or a hunter.")
+    min_customers: int = Field(
+        30, ge=1, description="An owner with fewer active customers over the compared periods is too small to be "
+                              "named a farmer or a hunter in the text; it stays in the tables, flagged.")
 
     @field_validator("bands")
     @classmethod
@@ -46,6 +50,11 @@ class Params(Strict):
         if not bands or bands[0] != 2 or any(x >= y for x, y in zip(bands, bands[1:], strict=False)) or len(bands) > 8:
             raise ValueError(f"expected 1–8 strictly ascending order numbers starting at 2, e.g. [2, 3, 5], got {bands}")
         return bands
+
+    @property
+    def grace_days(self) -> int:
+        """Days the data may start after a period and still cover it (the methodology quotes it)."""
+        return GRACE_DAYS
 
     def band_names(self) -> list[tuple[int, str, str]]:
         """(lower bound, label, column) per band: (3, '3–4', 'repeat_3_4'), (5, '5+', 'repeat_5_plus')."""
@@ -61,28 +70,61 @@ class Params(Strict):
         return out
 
 
-def needs_for(params: Params) -> list[tuple[tuple[str, ...], str, str]]:
+@dataclass(frozen=True)
+class OwnerResult(Result):
+    """Owner × period counts, each owner's summary with its type, the network's figures and the named types."""
+
+    owner: str
+    period: str
+    reference: dict[str, Any]
+    """The owner summary of all owners pooled (what types compare with)."""
+    network: dict[str, Any]
+    """The owner summary of every order taken as one owner (each customer counted once)."""
+    margin: float
+    bands: list[str]
+    band_columns: list[str]
+    owners: int
+    charted: list[str]
+    """Owners drawn in the small multiples (the MAX_CHARTED with the most active customers)."""
+    types: dict[str, list[str]]
+    """farmer / hunter / mixed → owners of that type with at least min_customers active customers (named in text)."""
+    small_owners: list[str]
+    """Owners under min_customers: typed in the tables, flagged, never named in sentences."""
+    min_customers: int
+    network_periods: list[dict[str, Any]]
+    last_period_rows: pl.DataFrame
+    """The owner × period rows of the last compared period."""
+    # tables last: a field declared with table() counts as one with a default
+    dynamics: pl.DataFrame = table("owner_dynamics")
+    summary: pl.DataFrame = table("owner_summary")
+
+
+def needs_for(params: Params) -> list[tuple[tuple[str | int, ...], str, str]]:
     """The owner column: checked against the data and located at `owner` before any compute."""
     return [(("owner",), "transactions", params.owner)]
 
 
-def compute(ctx: Context, params: Params) -> Result:
+def compute(ctx: Context, params: Params) -> OwnerResult:
     """The owner × period table, each owner's summary with its type, and the network's figures."""
+    assert ctx.facts is not None and ctx.facts.sales is not None
     sales = ctx.facts.sales
     numbered = numbered_orders(sales.orders, params.owner)
-    last = pl.select(period_index(pl.lit(sales.as_of), params.period)).item()
+    last = int(pl.select(period_index(pl.lit(sales.as_of), params.period)).item())
     dynamics = owner_table(numbered, params, last)
     network = owner_table(numbered.with_columns(pl.lit(NETWORK).alias("owner")), params, last)
     first, last_period = comparison(complete_periods(dynamics, sales.first_day, sales.as_of, params.period), params.period)
     reference = summarise(pooled(dynamics), first, last_period).row(0, named=True)
     summary = classify(summarise(dynamics, first, last_period), reference, params.margin)
-    facts = {"owner": params.owner, "period": params.period, "reference": reference,
-             "network": summarise(network, first, last_period).row(0, named=True), "margin": params.margin,
-             "bands": [label for _, label, _ in params.band_names()], "band_columns": [c for *_, c in params.band_names()],
-             "owners": summary.height, "charted": summary.head(MAX_CHARTED)["owner"].to_list(),
-             "types": {k: summary.filter(pl.col("type") == k)["owner"].to_list() for k in ("farmer", "hunter", "mixed")},
-             "network_periods": network.drop("owner").to_dicts()}
-    return Result(name, {"owner_dynamics": dynamics, "owner_summary": summary}, facts=facts)
+    small = summary.filter(pl.col("active_customers") < params.min_customers)["owner"].to_list()
+    named = summary.filter(~pl.col("owner").is_in(small))
+    return OwnerResult(
+        owner=params.owner, period=params.period, reference=reference,
+        network=summarise(network, first, last_period).row(0, named=True), margin=params.margin,
+        bands=[label for _, label, _ in params.band_names()], band_columns=[c for *_, c in params.band_names()],
+        owners=summary.height, charted=summary.head(MAX_CHARTED)["owner"].to_list(),
+        types={k: named.filter(pl.col("type") == k)["owner"].to_list() for k in ("farmer", "hunter", "mixed")},
+        small_owners=small, min_customers=params.min_customers, network_periods=network.drop("owner").to_dicts(),
+        last_period_rows=dynamics.filter(pl.col("period") == last_period), dynamics=dynamics, summary=summary)
 
 
 def numbered_orders(orders: pl.DataFrame, owner: str) -> pl.DataFrame:
@@ -105,7 +147,7 @@ def owner_table(numbered: pl.DataFrame, params: Params, last: int) -> pl.DataFra
         inside = (pl.col("order_number") >= low) & (pl.col("order_number") < upper if upper else pl.lit(True))
         counts.append(inside.sum().alias(column))
     cells = first.group_by("owner", "index").agg(*counts, pl.len().alias("active_customers"))
-    start = int(keyed["index"].min()) if keyed.height else last
+    start = int(keyed["index"].cast(pl.Int64).min() or last) if keyed.height else last  # type: ignore[arg-type]
     grid = (pl.DataFrame({"owner": sorted(keyed["owner"].unique().to_list())}, schema={"owner": pl.String})
             .join(pl.DataFrame({"index": list(range(start, last + 1))}, schema={"index": pl.Int64}), how="cross"))
     columns = ["new_customers", "repeat_customers", *[c for *_, c in bands], "active_customers"]
@@ -146,8 +188,10 @@ def summarise(dynamics: pl.DataFrame, first: str, last: str) -> pl.DataFrame:
     """Per owner: repeat customers in the first and last comparison periods and their growth; new customers as a
     share of active customers summed over the periods from first to last."""
     span = dynamics.filter(pl.col("period").is_between(pl.lit(first), pl.lit(last)))
-    at = lambda label, column: span.filter(pl.col("period") == label).select(  # noqa: E731
-        "owner", pl.col("repeat_customers").alias(column))
+
+    def at(label: str, column: str) -> pl.DataFrame:
+        return span.filter(pl.col("period") == label).select("owner", pl.col("repeat_customers").alias(column))
+
     totals = span.group_by("owner").agg(pl.col("new_customers").sum(), pl.col("active_customers").sum())
     return (totals.join(at(first, "repeat_first"), on="owner", how="left")
             .join(at(last, "repeat_last"), on="owner", how="left")
@@ -180,116 +224,3 @@ def classify(summary: pl.DataFrame, reference: dict[str, Any], margin: float) ->
     kind = (pl.when(farms & ~hunts).then(pl.lit("farmer")).when(hunts & ~farms).then(pl.lit("hunter"))
             .otherwise(pl.lit("mixed")))
     return summary.with_columns(kind.alias("type"))
-
-
-def charts(result: Result, ctx: Context) -> dict[str, Any]:
-    """Stacked bars of new and banded repeat customers per period, one small chart per owner (top owners)."""
-    import altair as alt
-
-    t = localized(LABELS, ctx.locale)
-    facts = result.facts
-    parts = {"new_customers": t["New"], **{c: t["Order"] + " " + label
-                                           for c, label in zip(facts["band_columns"], facts["bands"], strict=False)}}
-    table = result.tables["owner_dynamics"].filter(pl.col("owner").is_in(facts["charted"]))
-    long = table.select("owner", "period", *parts).unpivot(index=["owner", "period"], variable_name="part",
-                                                           value_name="customers")
-    long = long.with_columns(pl.col("part").replace_strict(parts), pl.col("part").replace_strict(
-        {k: i for i, k in enumerate(parts)}).alias("stack"))
-    periods = table["period"].unique().sort().to_list()
-    colours = ["#e07b39", "#c6dbef", "#6baed6", "#2171b5", "#08519c", "#08306b", "#041f45", "#02122a", "#000a17"]
-    columns = 2 if len(facts["charted"]) > 1 else 1
-    width = 270 if columns == 2 else 560
-    chart = alt.Chart(alt.Data(values=long.to_dicts())).mark_bar().encode(
-        x=alt.X("period:O", sort=periods, title=None,
-                axis=alt.Axis(labelAngle=-90, labelFontSize=7 if len(periods) > 12 else 9)),
-        y=alt.Y("customers:Q", title=None, axis=alt.Axis(tickCount=4)),
-        color=alt.Color("part:N", sort=list(parts.values()), title=None,
-                        scale=alt.Scale(domain=list(parts.values()), range=colours[:len(parts)]),
-                        legend=alt.Legend(orient="top")),
-        order=alt.Order("stack:Q", sort="ascending"),
-    ).properties(width=width, height=110)
-    return {"by_owner": chart.facet(
-        facet=alt.Facet("owner:N", sort=facts["charted"], title=None,
-                        header=alt.Header(labelFontSize=10, labelFontWeight="bold")),
-        columns=columns, title=t["Active customers per period: new and repeat by order number"])}
-
-
-LABELS: dict[str, dict[str, str]] = {
-    "The tables show the 20 owners with the largest repeat base; all": {
-        "ru": "В таблицах — 20 владельцев с наибольшей повторной базой; все"},
-    "are in the files": {"ru": "— в файлах"},
-    "New": {"ru": "Новые"}, "Order": {"ru": "Заказ"},
-    "Active customers per period: new and repeat by order number": {
-        "ru": "Активные клиенты по периодам: новые и повторные по номеру заказа"},
-    "farmer": {"ru": "фермер"}, "hunter": {"ru": "охотник"}, "mixed": {"ru": "смешанный"},
-    "Farmers (growing repeat base)": {"ru": "Фермеры (растёт повторная база)"},
-    "hunters (mostly new customers)": {"ru": "охотники (в основном новые клиенты)"},
-    "Hunters (mostly new customers)": {"ru": "Охотники (в основном новые клиенты)"},
-    "repeat customers across the network": {"ru": "повторных клиентов по сети"}, "manager": {"ru": "менеджер"},
-    "store": {"ru": "магазин"}, "channel": {"ru": "канал"}, "Owner": {"ru": "Владелец"}, "Type": {"ru": "Тип"},
-    "Repeat customers": {"ru": "Повторные клиенты"}, "Growth of the repeat base": {"ru": "Рост повторной базы"},
-    "New customers, share of active": {"ru": "Доля новых среди активных"}, "in": {"ru": "в"}, "with": {"ru": "с"},
-    "vs": {"ru": "против"}, "new customers are": {"ru": "новые клиенты —"},
-    "of active customers per period": {"ru": "активных клиентов за период"}, "none": {"ru": "нет"},
-    "Owners by type": {"ru": "Владельцы по типам"}, "All owners pooled": {"ru": "Все владельцы вместе"},
-    "Farmers (repeat base grows faster than all owners pooled)": {
-        "ru": "Фермеры (повторная база растёт быстрее, чем у всех владельцев вместе)"},
-    "Hunters (a larger share of new customers than all owners pooled)": {
-        "ru": "Охотники (доля новых клиентов выше, чем у всех владельцев вместе)"},
-    "Last period": {"ru": "Последний период"}, "Active": {"ru": "Активные"}, "Repeat share": {"ru": "Доля повторных"},
-    "Only the": {"ru": "Показаны"},
-    "owners with the most active customers are drawn; all": {
-        "ru": "владельцев с наибольшим числом активных клиентов; все"},
-    "are in the tables.": {"ru": "— в таблицах."}, "Growth compares": {"ru": "Рост: сравнение"},
-    "the new share sums the periods between them.": {"ru": "доля новых — по периодам между ними."},
-    "Margin": {"ru": "Порог"},
-    "percentage points. A farmer's repeat base grows at least that much faster than all owners pooled; a hunter's "
-    "new share is at least that much above theirs; an owner who is both, or neither, is mixed.": {
-        "ru": "п. п. Повторная база фермера растёт быстрее, чем у всех владельцев вместе, не меньше чем на порог; "
-              "доля новых у охотника выше их доли не меньше чем на порог; владелец, у которого и то и другое или ни "
-              "того ни другого, — смешанный."},
-    "A customer who buys from two owners in a period counts at each, so all owners pooled differ from the network.": {
-        "ru": "Клиент, купивший у двух владельцев за период, учитывается у каждого, поэтому «все владельцы вместе» "
-              "отличаются от сети."},
-    "Repeat customers across the network": {"ru": "Повторных клиентов по сети"},
-    "The first periods of the data look newer than they are: orders before the data starts are unknown, so "
-    "every customer's first order in the data counts as their first. Types compare each owner with all owners "
-    "pooled, which have the same bias.": {
-        "ru": "Первые периоды данных выглядят «новее», чем на деле: заказы до начала данных неизвестны, и первый "
-              "заказ клиента в данных считается первым. Типы сравнивают владельца со всеми владельцами вместе, у "
-              "которых тот же сдвиг."},
-}
-
-
-def methodology(params: Params, locale: str) -> str:
-    """The definitions behind the owner dynamics chapter."""
-    bands = ", ".join(label for _, label, _ in params.band_names())
-    owner = {"manager": ("manager", "менеджер"), "store": ("store", "магазин"),
-             "channel": ("channel", "канал")}[params.owner]
-    unit = {"month": ("month", "месяц"), "quarter": ("quarter", "квартал")}[params.period]
-    pp = f"{params.margin * 100:g}"
-    if locale == "ru":
-        return (
-            f"Владелец заказа — его {owner[1]}. Номер заказа клиента считается по всем владельцам по времени (чек "
-            f"только из возвратов заказом не считается). Для владельца и периода ({unit[1]}) активные клиенты — "
-            "клиенты хотя бы с одним заказом у него в периоде; каждый учитывается один раз по номеру своего "
-            f"первого заказа у этого владельца в периоде: 1 — новый, иначе повторный в полосе {bands}. Новые + "
-            "повторные = активные. Итог по владельцу: повторные клиенты в последнем полном периоде (данные "
-            f"начинаются не позже {GRACE_DAYS} дней от его начала, он кончается до даты анализа) и в том же периоде "
-            "годом раньше (если данных нет — в первом полном), их рост; доля новых = сумма новых / сумма активных "
-            "за периоды между ними. Сравнение — со всеми владельцами вместе (суммы по владельцам, посчитанные так "
-            f"же). **Фермер**: повторная база растёт, и её рост выше не меньше чем на {pp} п. п., а доля новых — "
-            f"нет; **охотник**: доля новых выше не меньше чем на {pp} п. п., а рост повторной базы — нет; иначе — "
-            "смешанный тип. Сеть — все заказы как один владелец (клиент считается один раз).")
-    return (
-        f"The owner of an order is its {owner[0]}. A customer's order number counts their orders across all owners by "
-        f"time (a return-only receipt is not an order). For an owner and a period ({unit[0]}), active customers have "
-        "at least one order with that owner in the period; each is counted once, by the number of their first order "
-        f"with that owner in the period: 1 → new, otherwise repeat in the band {bands}. New + repeat = active. Owner "
-        f"summary: repeat customers in the last complete period (the data starts at most {GRACE_DAYS} days after it "
-        "starts; it ends by the analysis date) and in the same period a year earlier (else the first complete one), "
-        "their growth, and the new share = new / active customers summed over the periods between them. Owners are "
-        "compared with all owners pooled (the owners' sums, counted the same way). **Farmer**: a growing repeat "
-        f"base, its growth at least {pp} percentage points above, the new share not; **hunter**: the new share at "
-        f"least {pp} points above, repeat growth not; otherwise mixed. The network takes every order as one owner "
-        "(each customer counted once).")

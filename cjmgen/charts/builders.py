@@ -11,7 +11,7 @@ WIDTH = 640
 """Default chart width in px: fits an A4 portrait text block at the report's scale."""
 
 
-def _alt():
+def _alt() -> Any:
     import altair as alt
 
     return alt
@@ -119,3 +119,41 @@ def binned_colour(field: str, low: float, high: float, *, title: str | None, fmt
     scale = alt.Scale(type="threshold", domain=cuts, scheme={"name": scheme, "count": len(cuts) + 1})
     return alt.Color(f"{field}:Q", title=title, scale=scale,
                      legend=alt.Legend(format=fmt, **(legend or {})))
+
+
+def altair() -> Any:
+    """The altair module, imported on first use (so `cjmgen --help` and validate stay instant)."""
+    return _alt()
+
+
+def number_axis(fmt: str, tick_count: int = 5, **extra: Any) -> Any:
+    """A quantitative axis whose labels cannot run together ("5,5006,000"): few ticks, overlapping labels dropped."""
+    return _alt().Axis(format=fmt, tickCount=tick_count, labelOverlap="greedy", labelSeparation=6, **extra)
+
+
+def period_axis(count: int, **extra: Any) -> Any:
+    """A band axis of period labels (2024-01, 2024-Q1) that cannot collide ("2010-122011-01"): vertical labels,
+    every second, third … one dropped by Vega when they would still overlap."""
+    size = 7 if count > 24 else (8 if count > 12 else 9)
+    return _alt().Axis(labelAngle=-90, labelFontSize=size, labelOverlap="greedy", labelSeparation=2,
+                       labelPadding=3, **extra)
+
+
+def wrap_label(text: str, width: int) -> str:
+    """Words joined into lines of at most `width` characters (a longer word stays whole), lines split by newline."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def axis_break(bars: list[dict[str, Any]], x: str, order: list[str], floor: float, top: float) -> Any:
+    """A white gap across bars just above a cut axis's floor: the mark of a broken axis."""
+    alt = _alt()
+    span = top * 1.12 - floor
+    gaps = [{x: bar[x], "gap_lo": floor + span * 0.03, "gap_hi": floor + span * 0.06} for bar in bars]
+    return alt.Chart(alt.Data(values=gaps)).mark_bar(color="white", size=52).encode(
+        x=alt.X(f"{x}:N", sort=order), y="gap_lo:Q", y2="gap_hi:Q")
