@@ -13,7 +13,8 @@ from cjmgen.render.html import Methodology, _methodology, environment
 def _env(locale: str) -> Any:
     env = environment(None)
     fmt = Formatter(locale, "EUR")
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact)
+    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact,
+                       month=fmt.month, weekday=fmt.weekday)
     env.install_gettext_translations(translations(locale), newstyle=True)
     env.globals.update(t=translations(locale).gettext)
     return env

@@ -97,22 +97,31 @@ def curves(frame: pl.DataFrame, *, x: str, y: str, series: str, x_title: str, y_
     encoding = {"x": alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1, format="d")),
                 "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
                 "color": alt.Color(f"{series}:O", sort=order, scale=scale, title=None, legend=legend)}
-    solid, dashed = split_partial(frame.sort(series, x) if partial else frame, series, partial)
+    solid, dashed = split_partial(frame, series, x, partial)
     line = alt.Chart(alt.Data(values=_values(solid.select(x, y, series)))).mark_line(
         point=not many, strokeWidth=1.5).encode(**encoding)
     if dashed is not None:
-        line += alt.Chart(alt.Data(values=_values(dashed.select(x, y, series)))).mark_line(
-            point=not many, strokeWidth=1.5, strokeDash=[4, 3], opacity=0.6).encode(**encoding)
+        line += alt.Chart(alt.Data(values=_values(dashed.select(x, y, series, "_piece")))).mark_line(
+            point=not many, strokeWidth=1.5, strokeDash=[4, 3], opacity=0.6).encode(detail="_piece:N", **encoding)
     return line.properties(title=titled(title, subtitle), width=WIDTH - 160, height=280)
 
 
-def split_partial(frame: pl.DataFrame, series: str, partial: str | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """(rows drawn solid, rows drawn dashed): the dashed piece of a series is its partial rows and the row before
-    each, so the dashed line joins the solid one. Rows must be sorted by series, then x."""
+def split_partial(frame: pl.DataFrame, series: str, x: str,
+                  partial: str | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """(rows of the solid lines, rows of the dashed pieces). Each dashed piece (column `_piece`) joins a partial row to
+    its neighbour in the series, or is a partial row alone, so a partial period never reads as a collapse of the
+    solid line and the solid line never crosses it."""
     if partial is None or not frame[partial].any():
         return frame, None
-    before = pl.col(partial).shift(-1).over(series).fill_null(False)
-    return frame.filter(~pl.col(partial)), frame.filter(pl.col(partial) | before)
+    rows = frame.sort(series, x).with_row_index("_piece")
+    others = [c for c in rows.columns if c not in ("_piece", series)]
+    following = rows.with_columns(pl.col(others).shift(-1).over(series))
+    starts = rows.filter((pl.col(partial) | following[partial].fill_null(False)) & following[x].is_not_null())["_piece"]
+    alone = rows.filter(pl.col(partial) & following[x].is_null()
+                        & ~pl.col("_piece").is_in((starts + 1).implode()))
+    pieces = pl.concat([rows.filter(pl.col("_piece").is_in(starts.implode())),
+                        following.filter(pl.col("_piece").is_in(starts.implode())), alone])
+    return rows.filter(~pl.col(partial)).drop("_piece"), pieces.sort("_piece", x)
 
 
 def _cuts(low: float, high: float, step: float) -> list[float]:
