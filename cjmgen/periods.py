@@ -35,6 +35,16 @@ def period_label(index: pl.Expr, period: str) -> pl.Expr:
     return monday.dt.strftime("%G-W%V")
 
 
+def period_number(day: dt.date, period: str) -> int:
+    """The running period number of a date (as `period_index`)."""
+    return int(pl.select(period_index(pl.lit(day), period)).item())
+
+
+def ends_after(day: dt.date, period: str) -> bool:
+    """The period containing `day` goes on after it: cut at an as_of that is not its last day, it is partial."""
+    return period_number(day + dt.timedelta(days=1), period) == period_number(day, period)
+
+
 def purchase_units(columns: list[str]) -> pl.Expr:
     """Items of a line: a purchase line (amount ≥ 0) counts its quantity (a missing quantity counts 1), or 1 when
     no quantity is mapped; a return line counts 0 — returns reduce revenue, never items (as never orders)."""

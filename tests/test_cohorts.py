@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
+from chapter_render import methodology, render_partial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -26,7 +29,7 @@ D = dt.date
 SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64,
           "store": pl.String}
 COLUMNS = ["cohort", "period", "cohort_size", "active_customers", "retention", "revenue", "orders",
-           "cumulative_revenue_per_customer"]
+           "cumulative_revenue_per_customer", "partial"]
 
 
 def tx(rows: list[tuple]) -> pl.DataFrame:
@@ -68,17 +71,18 @@ HAND = tx([
 ])
 
 HAND_MONTHS = [
-    # cohort, period, size, active, retention, revenue, orders, cumulative revenue per customer
-    ("2023-11", 0, 2, 2, 1.0, 300.0, 2, 150.0),     # A 100, B 200
-    ("2023-11", 1, 2, 1, 0.5, 50.0, 1, 175.0),      # A 50
-    ("2023-11", 2, 2, 0, 0.0, -20.0, 0, 165.0),     # A's return only: revenue, no activity
-    ("2023-11", 3, 2, 1, 0.5, 30.0, 1, 180.0),      # A 30; B's 500 is after as_of
-    ("2023-12", 0, 2, 2, 1.0, 130.0, 3, 65.0),      # C 80 + 40, D 10
-    ("2023-12", 1, 2, 2, 1.0, 70.0, 2, 100.0),      # C 60, D 10 (Jan 1st)
-    ("2023-12", 2, 2, 0, 0.0, 0.0, 0, 100.0),       # observable, empty: zeros
-    ("2024-01", 0, 1, 1, 1.0, 20.0, 1, 20.0),       # F 25 − 5
-    ("2024-01", 1, 1, 0, 0.0, 0.0, 0, 20.0),
-    ("2024-02", 0, 1, 1, 1.0, 70.0, 1, 70.0),       # E; offsets ≥ 1 not observable: absent
+    # cohort, period, size, active, retention, revenue, orders, cumulative revenue per customer, partial
+    # (partial: the cell's month is February, cut at as_of 2024-02-15)
+    ("2023-11", 0, 2, 2, 1.0, 300.0, 2, 150.0, False),     # A 100, B 200
+    ("2023-11", 1, 2, 1, 0.5, 50.0, 1, 175.0, False),      # A 50
+    ("2023-11", 2, 2, 0, 0.0, -20.0, 0, 165.0, False),     # A's return only: revenue, no activity
+    ("2023-11", 3, 2, 1, 0.5, 30.0, 1, 180.0, True),       # A 30; B's 500 is after as_of
+    ("2023-12", 0, 2, 2, 1.0, 130.0, 3, 65.0, False),      # C 80 + 40, D 10
+    ("2023-12", 1, 2, 2, 1.0, 70.0, 2, 100.0, False),      # C 60, D 10 (Jan 1st)
+    ("2023-12", 2, 2, 0, 0.0, 0.0, 0, 100.0, True),        # observable, empty: zeros
+    ("2024-01", 0, 1, 1, 1.0, 20.0, 1, 20.0, False),       # F 25 − 5
+    ("2024-01", 1, 1, 0, 0.0, 0.0, 0, 20.0, True),
+    ("2024-02", 0, 1, 1, 1.0, 70.0, 1, 70.0, True),        # E; offsets ≥ 1 not observable: absent
 ]
 
 
@@ -87,46 +91,51 @@ def frame_of_rows(rows: list[tuple]) -> pl.DataFrame:
 
 
 def test_hand_month_cohorts():
-    got = run(HAND, HAND_AS_OF, period="month").tables["cohort_retention"]
+    got = run(HAND, HAND_AS_OF, period="month").retention
     assert got.columns == COLUMNS
     assert_frame_equal(got, frame_of_rows(HAND_MONTHS), check_dtypes=False, rel_tol=1e-12)
 
 
 def test_hand_month_cohorts_capped():
-    got = run(HAND, HAND_AS_OF, period="month", max_periods=1).tables["cohort_retention"]
+    got = run(HAND, HAND_AS_OF, period="month", max_periods=1).retention
     expected = [row for row in HAND_MONTHS if row[1] <= 1]
     assert_frame_equal(got, frame_of_rows(expected), check_dtypes=False, rel_tol=1e-12)
 
 
 def test_hand_quarter_cohorts():
-    got = run(HAND, HAND_AS_OF, period="quarter").tables["cohort_retention"]
+    got = run(HAND, HAND_AS_OF, period="quarter").retention
     expected = [
         # 2023-Q4: A B C D. Q4 revenue A 150 + B 200 + C 120 + D 10 = 480, orders 2+1+2+1
-        ("2023-Q4", 0, 4, 4, 1.0, 480.0, 6, 120.0),
+        ("2023-Q4", 0, 4, 4, 1.0, 480.0, 6, 120.0, False),
         # 2024-Q1 (partial): A −20 + 30, C 60, D 10 → 80; active A C D; orders 3
-        ("2023-Q4", 1, 4, 3, 0.75, 80.0, 3, 140.0),
-        ("2024-Q1", 0, 2, 2, 1.0, 90.0, 2, 45.0),   # E 70, F 20
+        ("2023-Q4", 1, 4, 3, 0.75, 80.0, 3, 140.0, True),
+        ("2024-Q1", 0, 2, 2, 1.0, 90.0, 2, 45.0, True),   # E 70, F 20
     ]
     assert_frame_equal(got, frame_of_rows(expected), check_dtypes=False, rel_tol=1e-12)
 
 
-def test_hand_breakdown_by_store_pools_observable_cohorts():
-    # group = store of the first order: S1 {A (Nov), C (Dec), E (Feb)}, S2 {B (Nov), D (Dec), F (Jan)}
-    got = run(HAND, HAND_AS_OF, period="month", breakdown="store").tables["cohort_retention_by_store"]
+def test_hand_breakdown_by_store_pools_cohorts_whose_period_is_complete():
+    # group = store of the first order: S1 {A (Nov), C (Dec), E (Feb)}, S2 {B (Nov), D (Dec), F (Jan)}.
+    # February is cut at as_of 2024-02-15: a cohort whose period at offset k is February stays out of the pool at k;
+    # an offset where every cohort is in February pools those and is marked partial.
+    got = run(HAND, HAND_AS_OF, period="month", breakdown="store").by_group
     s1 = got.filter(pl.col("group") == "S1").sort("period")
-    assert s1.select("period", "customers", "active_customers").rows() == [
-        (0, 3, 3),  # Nov, Dec, Feb cohorts
-        (1, 2, 2),  # Nov (A in Dec), Dec (C in Jan); Feb cohort not observable at offset 1
-        (2, 2, 0),  # A only returned in Jan; C nothing in Feb
-        (3, 1, 1),  # Nov only: A in Feb
+    assert s1.select("period", "customers", "active_customers", "partial").rows() == [
+        (0, 2, 2, False),  # Nov, Dec cohorts (Feb's offset 0 is February)
+        (1, 2, 2, False),  # Nov (A in Dec), Dec (C in Jan); Feb cohort not observable at offset 1
+        (2, 1, 0, False),  # Nov: A only returned in Jan; Dec's offset 2 is February
+        (3, 1, 1, True),   # Nov only, in February: A
     ]
     assert s1["retention"].to_list() == pytest.approx([1.0, 1.0, 0.0, 1.0])
-    # cumulative revenue of the observable cohorts' customers / their number:
-    # k0: A 100 + C 120 + E 70; k1: A 150 + C 180; k2: A 130 + C 180; k3: A 160
-    assert s1["cumulative_revenue_per_customer"].to_list() == pytest.approx([290 / 3, 165.0, 155.0, 160.0])
+    # cumulative revenue of the pooled cohorts' customers / their number:
+    # k0: A 100 + C 120; k1: A 150 + C 180; k2: A 130; k3: A 160
+    assert s1["cumulative_revenue_per_customer"].to_list() == pytest.approx([110.0, 165.0, 130.0, 160.0])
     s2 = got.filter(pl.col("group") == "S2").sort("period")
-    assert s2.select("period", "customers", "active_customers").rows() == [(0, 3, 3), (1, 3, 1), (2, 2, 0), (3, 1, 0)]
-    assert s2["cumulative_revenue_per_customer"].to_list() == pytest.approx([230 / 3, 80.0, 110.0, 200.0])
+    # k1: B (Nov) not back in Dec, D (Dec) back in Jan; F's offset 1 is February
+    assert s2.select("period", "customers", "active_customers", "partial").rows() == [
+        (0, 3, 3, False), (1, 2, 1, False), (2, 1, 0, False), (3, 1, 0, True)]
+    # k0: B 200 + D 10 + F 20; k1: B 200 + D 20; k2: B 200; k3: B 200
+    assert s2["cumulative_revenue_per_customer"].to_list() == pytest.approx([230 / 3, 110.0, 200.0, 200.0])
     assert set(got["group"].to_list()) == {"S1", "S2"}
 
 
@@ -137,7 +146,7 @@ def test_breakdown_group_is_the_store_of_the_chronologically_first_order():
         ("A", "S1-0950", "2024-03-01 18:00", 10, "S1"),
         ("B", "S1-0951", "2024-03-01 12:00", 10, "S1"),
     ])
-    got = run(lines, D(2024, 3, 1), breakdown="store").tables["cohort_retention_by_store"]
+    got = run(lines, D(2024, 3, 1), breakdown="store").by_group
     assert got.select("group", "customers").rows() == [("S1", 1), ("S2", 1)]
 
 
@@ -145,7 +154,7 @@ def test_a_return_booked_on_the_original_receipt_reduces_the_month_it_is_dated_i
     # Many tills book a return under the original receipt id. METHODS §1: a return reduces the revenue
     # "of the month" — the month of the return line, so monthly revenue reconciles with the log.
     lines = tx([("A", "r1", "2024-01-10 10:00", 100, None), ("A", "r1", "2024-02-05 10:00", -30, None)])
-    got = run(lines, D(2024, 2, 28)).tables["cohort_retention"]
+    got = run(lines, D(2024, 2, 28)).retention
     assert got.select("cohort", "period", "active_customers", "revenue", "cumulative_revenue_per_customer").rows() == [
         ("2024-01", 0, 1, 100.0, 100.0),
         ("2024-01", 1, 0, -30.0, 70.0),
@@ -154,10 +163,10 @@ def test_a_return_booked_on_the_original_receipt_reduces_the_month_it_is_dated_i
 
 def test_breakdown_by_customer_attribute():
     people = pl.DataFrame({"customer_id": ["A", "B", "C", "D", "E", "F"], "gender": ["F", "M", "F", None, "M", "F"]})
-    got = run(HAND, HAND_AS_OF, people, breakdown="gender").tables["cohort_retention_by_gender"]
-    # F: A (Nov), C (Dec), F (Jan); period 0 all three; period 1: A yes, C yes, F no
+    got = run(HAND, HAND_AS_OF, people, breakdown="gender").by_group
+    # F: A (Nov), C (Dec), F (Jan); period 0 all three; period 1: A yes, C yes (F's is February: partial, left out)
     women = got.filter(pl.col("group") == "F").sort("period")
-    assert women.select("period", "customers", "active_customers").rows() == [(0, 3, 3), (1, 3, 2), (2, 2, 0), (3, 1, 1)]
+    assert women.select("period", "customers", "active_customers").rows() == [(0, 3, 3), (1, 2, 2), (2, 1, 0), (3, 1, 1)]
     assert sorted(set(got["group"].to_list())) == ["F", "M", "—"]  # D has no gender
 
 
@@ -176,7 +185,7 @@ def test_breakdown_by_customer_attribute():
 ])
 def test_period_labels(day, period, label):
     lines = tx([("A", "1", f"{day.isoformat()} 12:00", 10, None)])
-    got = run(lines, day, period=period).tables["cohort_retention"]
+    got = run(lines, day, period=period).retention
     assert got.select("cohort", "period").rows() == [(label, 0)]
 
 
@@ -184,12 +193,12 @@ def test_hand_weeks_across_the_year_boundary():
     # as_of Wed 2025-01-08 (2025-W02). X: Sun 2024-12-29 (2024-W52), Mon 2024-12-30 (2025-W01)
     lines = tx([("X", "1", "2024-12-29 20:00", 10, None), ("X", "2", "2024-12-30 08:00", 5, None),
                 ("Y", "3", "2025-01-06 08:00", 7, None), ("Y", "4", "2025-01-09 08:00", 7, None)])
-    got = run(lines, D(2025, 1, 8), period="week").tables["cohort_retention"]
+    got = run(lines, D(2025, 1, 8), period="week").retention
     assert_frame_equal(got, frame_of_rows([
-        ("2024-W52", 0, 1, 1, 1.0, 10.0, 1, 10.0),
-        ("2024-W52", 1, 1, 1, 1.0, 5.0, 1, 15.0),
-        ("2024-W52", 2, 1, 0, 0.0, 0.0, 0, 15.0),
-        ("2025-W02", 0, 1, 1, 1.0, 7.0, 1, 7.0),   # Y's 01-09 order is after as_of
+        ("2024-W52", 0, 1, 1, 1.0, 10.0, 1, 10.0, False),
+        ("2024-W52", 1, 1, 1, 1.0, 5.0, 1, 15.0, False),
+        ("2024-W52", 2, 1, 0, 0.0, 0.0, 0, 15.0, True),    # 2025-W02 runs to Sunday 01-12
+        ("2025-W02", 0, 1, 1, 1.0, 7.0, 1, 7.0, True),     # Y's 01-09 order is after as_of
     ]), check_dtypes=False)
 
 
@@ -215,10 +224,10 @@ def test_hand_weeks_across_the_year_boundary():
 ])
 def test_newest_cohorts_trend_needs_three_points_and_significance(recent, earlier, z, trend):
     got = cohorts.retention_trend(*recent, *earlier)
-    assert got["retention_1_recent"] == recent[0] / recent[1] and got["retention_1_earlier"] == earlier[0] / earlier[1]
-    assert got["retention_1_gap"] == pytest.approx(recent[0] / recent[1] - earlier[0] / earlier[1])
-    assert got["retention_1_z"] == pytest.approx(z, abs=1e-4)
-    assert (got["retention_1_trend"], got["recent_customers"], got["earlier_customers"]) == (trend, recent[1], earlier[1])
+    assert got.recent == recent[0] / recent[1] and got.earlier == earlier[0] / earlier[1]
+    assert got.gap == pytest.approx(recent[0] / recent[1] - earlier[0] / earlier[1])
+    assert got.z == pytest.approx(z, abs=1e-4)
+    assert (got.verdict, got.recent_customers, got.earlier_customers) == (trend, recent[1], earlier[1])
 
 
 def monthly_cohorts(as_of: dt.date) -> dict:
@@ -230,66 +239,94 @@ def monthly_cohorts(as_of: dt.date) -> dict:
         if month < 8:
             back = "2023-08-20 10:00" if month == 7 else f"2023-{month + 1:02d}-02 10:00"
             rows.append((f"c{month}", f"{month}b", back, 10, "S1"))
-    return run(tx(rows), as_of).facts
+    return run(tx(rows), as_of)
 
 
 def test_the_trend_leaves_out_a_next_period_still_running_at_as_of():
     # as_of 15 August: the July cohort's August is half over (its customer comes back on the 20th) → left out;
     # newest three = April..June (all returned), earlier = January..March
     running = monthly_cohorts(D(2023, 8, 15))
-    assert (running["recent_customers"], running["earlier_customers"]) == (3, 3)
-    assert (running["retention_1_recent"], running["retention_1_trend"]) == (1.0, "same")
-    assert running["retention_1"] == 6 / 7  # the pooled figure keeps every observable cell, July's 0 of 1 included
+    assert running.trend is not None
+    assert (running.trend.recent_customers, running.trend.earlier_customers) == (3, 3)
+    assert (running.trend.recent, running.trend.verdict) == (1.0, "same")
     # as_of 31 August: August is complete → May..July (July back on the 20th) vs January..April
     ended = monthly_cohorts(D(2023, 8, 31))
-    assert (ended["recent_customers"], ended["earlier_customers"]) == (3, 4)
-    assert (ended["retention_1_recent"], ended["retention_1"]) == (1.0, 1.0)
+    assert ended.trend is not None
+    assert (ended.trend.recent_customers, ended.trend.earlier_customers) == (3, 4)
+    assert (ended.trend.recent, ended.retention_1) == (1.0, 1.0)
 
 
-def _render(partial: str, facts: dict, locale: str = "en") -> str:
-    from types import SimpleNamespace
-
-    from cjmgen.render.formatting import Formatter
-    from cjmgen.render.html import environment
-    from cjmgen.render.labels import translator
-
-    env = environment(None)
-    fmt = Formatter(locale, "EUR")
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date)
-    env.globals.update(t=translator(locale))
-    charts = {k: "" for k in ("retention", "ltv_curves", "ltv_heatmap")}
-    html = env.get_template(partial).render(result=SimpleNamespace(facts=facts), charts=charts)
-    return " ".join(html.split())
+def test_a_partial_last_period_is_marked_and_kept_out_of_the_averages():
+    # as_of 15 August: August is cut at as_of. Every customer came back the next month except July's, who comes back
+    # on the 20th: counted as a full month, July's 0 of 1 would pull next-period retention to 6/7.
+    running = monthly_cohorts(D(2023, 8, 15))
+    assert running.partial_period == "2023-08"
+    marked = running.retention.filter("partial").select("cohort", "period").rows()
+    assert marked == [(f"2023-{m:02d}", 8 - m) for m in range(1, 9)]  # the August diagonal, and only it
+    assert running.retention_1 == 1.0 and running.retention_3 == 0.0  # offset 3 of Jan..Apr (May's is August): nobody
+    ended = monthly_cohorts(D(2023, 8, 31))
+    assert ended.partial_period is None and not ended.retention["partial"].any()
 
 
-TREND_FACTS = {"cohorts": 12, "retention_1": 0.6, "retention_3": None, "retention_12": None,
-               "retention_1_recent": 0.587, "retention_1_earlier": 0.606}
+def _result(**changes):
+    base = {"cohorts": 12, "retention_1": 0.6, "retention_3": None, "retention_6": None, "retention_12": None,
+            "trend": None, "partial_period": None, "as_of": D(2024, 2, 15), "period": "month"}
+    return SimpleNamespace(**(base | changes))
 
 
-@pytest.mark.parametrize("trend, chapter, summary", [
-    ("same", "The three newest cohorts return about as often as earlier ones (58.7% vs 60.6%).", "next period.</li>"),
+def _trend(verdict: str) -> cohorts.RetentionTrend:
+    return cohorts.RetentionTrend(recent=0.587, earlier=0.606, gap=-0.019, z=-0.866, verdict=verdict,
+                                  recent_customers=1000, earlier_customers=1000)
+
+
+@pytest.mark.parametrize("trend, chapter, headline", [
+    ("same", "The three newest cohorts return about as often as earlier ones (58.7% vs 60.6%).",
+     "On average 60.0% of new customers buy again in the next period."),
     ("lower", '<span class="warn">The three newest cohorts return less often (58.7% vs 60.6%).</span>',
-     "next period; the three newest cohorts return less often (58.7% vs 60.6%).</li>"),
+     "On average 60.0% of new customers buy again in the next period; the three newest cohorts return less often "
+     "(58.7% vs 60.6%)."),
     ("higher", "The three newest cohorts return more often (58.7% vs 60.6%).",
-     "next period; the three newest cohorts return more often (58.7% vs 60.6%).</li>"),
+     "On average 60.0% of new customers buy again in the next period; the three newest cohorts return more often "
+     "(58.7% vs 60.6%)."),
 ])
-def test_chapter_and_summary_follow_the_verdict(trend, chapter, summary):
-    facts = TREND_FACTS | {"retention_1_trend": trend}
-    html = _render("_cohorts.html", facts)
+def test_chapter_and_headline_follow_the_verdict(trend, chapter, headline):
+    result = _result(trend=_trend(trend))
+    html = render_partial("_cohorts.html", result, charts=CHARTS)
     assert chapter in html and (("warn" in html) == (trend == "lower"))
-    assert summary in _render("_summary_cohorts.html", facts)
+    assert render_partial("_headline_cohorts.html", result) == headline
+
+
+CHARTS = {k: "" for k in ("retention", "ltv_curves", "ltv_heatmap")}
 
 
 def test_chapter_in_russian_says_about_as_often():
-    facts = TREND_FACTS | {"retention_1_trend": "same"}
-    assert "Три последние когорты возвращаются примерно так же часто, как прежние (58,7 % против 60,6 %)." in _render(
-        "_cohorts.html", facts, "ru")
+    html = render_partial("_cohorts.html", _result(trend=_trend("same")), "ru", charts=CHARTS)
+    assert "Три последние когорты возвращаются примерно так же часто, как прежние (58,7 % против 60,6 %)." in html
+
+
+@pytest.mark.parametrize("locale, cohorts_text", [("en", "12 cohorts."), ("ru", "12 когорт.")])
+def test_chapter_counts_cohorts_with_plural_forms(locale, cohorts_text):
+    assert cohorts_text in render_partial("_cohorts.html", _result(), locale, charts=CHARTS)
+
+
+def test_chapter_notes_the_partial_period():
+    html = render_partial("_cohorts.html", _result(partial_period="2024-02"), charts=CHARTS)
+    assert "2024-02 is only partly observed: the data ends on February 15, 2024." in html
+    assert "partly observed" not in render_partial("_cohorts.html", _result(), charts=CHARTS)
+    ru = render_partial("_cohorts.html", _result(partial_period="2024-02"), "ru", charts=CHARTS)
+    assert "2024-02 наблюдается не полностью: данные заканчиваются 15 февраля 2024 г." in ru
+
+
+def test_headline_without_a_complete_next_period():
+    assert render_partial("_headline_cohorts.html", _result(cohorts=1, retention_1=None)) == (
+        "1 cohort so far; none has a complete next period yet.")
 
 
 def test_methodology_states_the_materiality_rule():
-    assert "at least 3 percentage points and a two-sided two-proportion z-test" in cohorts.methodology(
-        cohorts.Params(), "en")
-    assert "не меньше 3 п. п." in cohorts.methodology(cohorts.Params(), "ru")
+    assert "at least 3 percentage points and a two-sided two-proportion z-test" in methodology("cohorts", cohorts.Params())
+    assert "не меньше 3 п. п." in methodology("cohorts", cohorts.Params(), "ru")
+    assert "ISO week" in methodology("cohorts", cohorts.Params(period="week"))
+    assert "partial" in methodology("cohorts", cohorts.Params())
 
 
 # ===================================================================== 2. plain-Python reference
@@ -334,6 +371,7 @@ def ref_cohort_cells(lines, as_of, with_order_id, period, max_periods=None):
         if o["is_order"] and o["customer"] not in first:
             first[o["customer"]] = (period_of(o["day"], period)[0], o["store"] or "—")
     last = period_of(as_of, period)[0]
+    cut = period_of(as_of + dt.timedelta(days=1), period)[0] == last  # as_of is not the last day of its period
     labels = {period_of(o["day"], period)[0]: period_of(o["day"], period)[1] for o in orders}
     cells: dict = {}
     for c in sorted({c for c, _ in first.values()}):
@@ -349,16 +387,18 @@ def ref_cohort_cells(lines, as_of, with_order_id, period, max_periods=None):
             cells[(labels[c], k)] = {
                 "cohort_size": len(members), "active_customers": len(active), "retention": len(active) / len(members),
                 "revenue": revenue, "orders": sum(1 for o in mine if o["is_order"]),
-                "cumulative_revenue_per_customer": running / len(members), "_cohort": c}
+                "cumulative_revenue_per_customer": running / len(members), "partial": cut and c + k == last,
+                "_cohort": c}
     return cells, first
 
 
 def ref_by_group(lines, as_of, with_order_id, period, max_periods=None) -> dict:
-    """{(group, offset): (customers, active, retention, cumulative per customer)}, pooled over the cohorts
-    observable at that offset; group = store of the customer's first order ("—" when it has none)."""
+    """{(group, offset): (customers, active, retention, cumulative per customer, partial)}, pooled over the cohorts
+    observable at that offset whose period there is complete — over the partial ones when no other is; group = store
+    of the customer's first order ("—" when it has none)."""
     _, orders = ref_orders(lines, as_of, with_order_id)
     cells, first = ref_cohort_cells(lines, as_of, with_order_id, period, max_periods)
-    pooled: dict = {}
+    parts: dict = {}
     for (_, k), cell in cells.items():
         c = cell["_cohort"]
         for g in {gg for cc, gg in first.values() if cc == c}:
@@ -366,11 +406,14 @@ def ref_by_group(lines, as_of, with_order_id, period, max_periods=None) -> dict:
             mine = [o for o in orders if o["customer"] in members]
             active = {o["customer"] for o in mine if o["is_order"] and period_of(o["day"], period)[0] == c + k}
             revenue = sum(o["revenue"] for o in mine if c <= period_of(o["day"], period)[0] <= c + k)
-            acc = pooled.setdefault((g, k), [0, 0, 0])
-            acc[0] += len(members)
-            acc[1] += len(active)
-            acc[2] += revenue
-    return {key: (n, a, a / n, rev / n) for key, (n, a, rev) in pooled.items()}
+            parts.setdefault((g, k), []).append((len(members), len(active), revenue, cell["partial"]))
+    pooled = {}
+    for key, found in parts.items():
+        whole = [p for p in found if not p[3]]
+        used = whole or found
+        n, a, rev = (sum(p[i] for p in used) for i in range(3))
+        pooled[key] = (n, a, a / n, rev / n, not whole)
+    return pooled
 
 
 CUSTOMER_POOL = ["c0", "c1", "c2", "c3", "c4", "c5", None]
@@ -411,7 +454,7 @@ def test_matches_reference(data, period, max_periods):
     lines, as_of, with_order_id = data.draw(logs(span_days=SPANS[period]))
     cells, _ = ref_cohort_cells(lines, as_of, with_order_id, period, max_periods)
     result = run(frame_of(lines, with_order_id), as_of, period=period, max_periods=max_periods, breakdown="store")
-    got = result.tables["cohort_retention"]
+    got = result.retention
     assert got.columns == COLUMNS
     rows = {(r["cohort"], r["period"]): r for r in got.to_dicts()}
     assert set(rows) == set(cells)  # no missing and no unobservable cells
@@ -421,12 +464,12 @@ def test_matches_reference(data, period, max_periods):
     assert got.select("cohort", "period").rows() == sorted(cells)  # sorted by cohort, then offset
 
     pooled = ref_by_group(lines, as_of, with_order_id, period, max_periods)
-    by_store = result.tables["cohort_retention_by_store"]
+    by_store = result.by_group
     got_pooled = {(r["group"], r["period"]): r for r in by_store.to_dicts()}
     assert set(got_pooled) == set(pooled)
-    for key, (n, active, retention, cumulative) in pooled.items():
+    for key, (n, active, retention, cumulative, partial) in pooled.items():
         row = got_pooled[key]
-        assert (row["customers"], row["active_customers"]) == (n, active), key
+        assert (row["customers"], row["active_customers"], row["partial"]) == (n, active, partial), key
         assert row["retention"] == pytest.approx(retention), key
         assert row["cumulative_revenue_per_customer"] == pytest.approx(cumulative), key
 
@@ -439,7 +482,7 @@ def test_invariants(data, period):
     lines, as_of, with_order_id = data.draw(logs(span_days=SPANS[period]))
     frame = frame_of(lines, with_order_id)
     facts = build_facts({"transactions": frame}, as_of)
-    table = cohorts.compute(Context(None, facts), cohorts.Params(period=period)).tables["cohort_retention"]
+    table = cohorts.compute(Context(None, facts), cohorts.Params(period=period)).retention
     # retention at offset 0 is exactly 1, and the period-0 sizes add up to all customers
     start = table.filter(pl.col("period") == 0)
     assert start["retention"].to_list() == [1.0] * start.height
@@ -463,7 +506,7 @@ def test_invariants(data, period):
     # max_periods caps offsets and changes nothing else
     for cap in (1, 2):
         capped = cohorts.compute(Context(None, facts), cohorts.Params(period=period, max_periods=cap))
-        assert_frame_equal(capped.tables["cohort_retention"], table.filter(pl.col("period") <= cap))
+        assert_frame_equal(capped.retention, table.filter(pl.col("period") <= cap))
 
 
 @FAST
@@ -474,16 +517,22 @@ def test_row_order_does_not_matter(data, period, seed):
     shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
     a = run(frame, as_of, period=period, breakdown="store")
     b = run(shuffled, as_of, period=period, breakdown="store")
-    assert a.tables.keys() == b.tables.keys()
-    for key in a.tables:
-        assert_frame_equal(a.tables[key], b.tables[key], rel_tol=1e-9, abs_tol=1e-9)
-    assert a.facts == b.facts
+    assert a.exported_tables().keys() == b.exported_tables().keys()
+    for key, table in a.exported_tables().items():
+        assert_frame_equal(table, b.exported_tables()[key], rel_tol=1e-9, abs_tol=1e-9)
+    assert scalars(a) == scalars(b)
+
+
+def scalars(result) -> dict:
+    """Every field of a result that is not a table."""
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)
+            if not isinstance(getattr(result, f.name), pl.DataFrame)}
 
 
 def test_row_order_does_not_matter_when_a_customer_day_spans_two_stores():
     # No order id: a customer's day is one order, here with lines from two stores.
     lines = tx([("A", None, "2024-03-01 09:00", 10, "S1"), ("A", None, "2024-03-01 18:00", 10, "S2"),
                 ("B", None, "2024-03-01 12:00", 10, "S1")]).drop("order_id")
-    forward = run(lines, None, breakdown="store").tables["cohort_retention_by_store"]
-    backward = run(lines.reverse(), None, breakdown="store").tables["cohort_retention_by_store"]
+    forward = run(lines, None, breakdown="store").by_group
+    backward = run(lines.reverse(), None, breakdown="store").by_group
     assert_frame_equal(forward, backward)

@@ -37,7 +37,8 @@ SORT_KEYS = {
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pl.DataFrame]:
     ctx = Context(None, build_facts({"transactions": transactions()}, AS_OF))
-    out = {**repeat.compute(ctx, REPEAT_PARAMS).tables, **seasonality.compute(ctx, SEASONALITY_PARAMS).tables}
+    out = {**repeat.compute(ctx, REPEAT_PARAMS).exported_tables(),
+           **seasonality.compute(ctx, SEASONALITY_PARAMS).exported_tables()}
     assert set(out) == set(SORT_KEYS)
     return {name: frame.sort(SORT_KEYS[name]) for name, frame in out.items()}
 

@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import re
 
 import polars as pl
 import pytest
+from chapter_render import methodology, render_partial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -24,6 +27,8 @@ from pydantic import ValidationError
 from cjmgen import api
 from cjmgen.analyses import repeat, rfm
 from cjmgen.analyses.base import Context
+from cjmgen.charts import repeat as repeat_charts
+from cjmgen.charts.theme import Theme
 from cjmgen.errors import UserError
 from cjmgen.facts import build_facts
 
@@ -92,59 +97,60 @@ def frame_of_rows(rows: list[tuple], columns: list[str]) -> pl.DataFrame:
 
 
 def test_hand_survival_table():
-    got = run(HAND, HAND_AS_OF, min_customers=1).tables["repeat_survival"]
+    got = run(HAND, HAND_AS_OF, min_customers=1).survival
     assert got.columns[:8] == CONTRACT
     assert_frame_equal(got, frame_of_rows(HAND_SURVIVAL, FULL_COLUMNS), check_dtypes=False, rel_tol=1e-12)
 
 
 def test_hand_facts_and_thresholds():
     result = run(HAND, HAND_AS_OF, min_customers=1)
-    f = result.facts
-    assert (f["customers"], f["second_order_share"], f["third_order_share"]) == (5, pytest.approx(0.6), pytest.approx(0.4))
-    assert (f["median_days_1_2"], f["p80_days_1_2"]) == (10.0, 22.0)
-    assert (f["stopped"], f["possibly_returning"], f["censored"]) == (5, 1, False)
+    f = result
+    assert (f.customers, f.second_order_share, f.third_order_share) == (5, pytest.approx(0.6), pytest.approx(0.4))
+    assert (f.median_days_1_2, f.p80_days_1_2) == (10.0, 22.0)
+    assert (f.stopped, f.possibly_returning, f.possibly_returning_share, f.censored) == (5, 1, 0.2, False)
     # churn 0.4, 1/3, 0.5, 1.0 → drops at n=2: +1/15, n=3: −1/6, n=4: −1/2
-    table = result.tables["repeat_thresholds"]
+    table = result.threshold_candidates
     assert table["order_number"].to_list() == [2, 3, 4]
     assert table["churn_drop"].to_list() == pytest.approx([1 / 15, -1 / 6, -1 / 2])
     assert table.row(0, named=True) == pytest.approx({
         "order_number": 2, "churn_before": 0.4, "churn_after": 1 / 3, "churn_drop": 1 / 15, "customers": 3,
         "share_of_customers": 0.6, "p80_days_to_reach": 22.0, "median_days_to_reach": 10.0})
     # only positive drops are named: "Customers who reach the 2nd order: 60%; keep the 1st→2nd gap under 22 days"
-    assert [t["order_number"] for t in f["thresholds"]] == [2]
+    assert [t.order_number for t in f.thresholds] == [2]
+    assert f.thresholds[0] == repeat.LoyaltyThreshold(**table.row(0, named=True))
 
 
 def test_thresholds_need_min_customers_in_both_denominators():
     # observed customers 5, 3, 2, 1: with min 3 only n=2 (min(5, 3) = 3) is a candidate
-    table = run(HAND, HAND_AS_OF, min_customers=3).tables["repeat_thresholds"]
+    table = run(HAND, HAND_AS_OF, min_customers=3).threshold_candidates
     assert table["order_number"].to_list() == [2]
-    assert run(HAND, HAND_AS_OF, min_customers=4).tables["repeat_thresholds"].is_empty()
-    assert run(HAND, HAND_AS_OF, min_customers=4).facts["thresholds"] == []
+    assert run(HAND, HAND_AS_OF, min_customers=4).threshold_candidates.is_empty()
+    assert run(HAND, HAND_AS_OF, min_customers=4).thresholds == ()
 
 
 def test_hand_censoring_excludes_recent_orders_from_conversion_only():
-    got = run(HAND, HAND_AS_OF, min_days_observed=30).tables["repeat_survival"]
+    got = run(HAND, HAND_AS_OF, min_days_observed=30).survival
     # k=1: D (6 days) is not observed long enough → 4 observed, 3 continued; k=2: C's c2 (29) out → A, B both continue;
     # k=3: A (60), B (56) observed, B continues; k=4: B's b4 is 26 days old → nobody observed: no conversion
     assert got["observed_customers"].to_list() == [4, 2, 2, 0]
     assert got["conversion_to_next"].to_list() == [0.75, 1.0, 0.5, None]
     assert got["churn_after"].to_list() == [0.25, 0.0, 0.5, None]
     # reach, shares, gaps and checks do not depend on censoring
-    plain = run(HAND, HAND_AS_OF).tables["repeat_survival"]
+    plain = run(HAND, HAND_AS_OF).survival
     same = ["order_number", "customers", "share_of_customers", "median_days_to_next", "p80_days_to_next", "avg_check"]
     assert_frame_equal(got.select(same), plain.select(same))
-    assert run(HAND, HAND_AS_OF, min_days_observed=30).facts["censored"] is True
+    assert run(HAND, HAND_AS_OF, min_days_observed=30).censored is True
 
 
 def test_hand_max_order_caps_rows_but_conversion_looks_one_order_further():
-    got = run(HAND, HAND_AS_OF, max_order=2).tables["repeat_survival"]
+    got = run(HAND, HAND_AS_OF, max_order=2).survival
     assert got["order_number"].to_list() == [1, 2]
     assert got["conversion_to_next"].to_list() == pytest.approx([0.6, 2 / 3])  # 2 of 3 reach order 3
-    assert run(HAND, HAND_AS_OF, max_order=2).tables["repeat_gaps"]["order_number"].unique().to_list() == [2]
+    assert run(HAND, HAND_AS_OF, max_order=2).gaps["order_number"].unique().to_list() == [2]
 
 
 def test_hand_gap_bins():
-    got = run(HAND, HAND_AS_OF, gap_bin_days=10, max_gap_days=25).tables["repeat_gaps"]
+    got = run(HAND, HAND_AS_OF, gap_bin_days=10, max_gap_days=25).gaps
     # order 2: B 0 days (b0, 20), A 10 (a2, 50), C 30 (c2, 120, open bin 25+); order 3: A 20 (a3, 30: bin 20–24,
     # cut at 25), B 30 (b3, 40); order 4: B 30 (b4, 60)
     assert got.rows() == [
@@ -155,7 +161,7 @@ def test_hand_gap_bins():
 
 def test_hand_breakdown_by_store_of_the_first_order():
     # first orders: A a1 S1, B b1 (09:00, before b0 at 18:00) S2, C S1, D S2, E no store → "—"
-    got = run(HAND, HAND_AS_OF, breakdown="store").tables["repeat_survival_by_store"]
+    got = run(HAND, HAND_AS_OF, breakdown="store").by_group
     assert got.columns[:9] == ["group", *CONTRACT]
     expected = [
         ("S1", 1, 2, 1.0, 1.0, 0.0, 20.0, 26.0, 90.0),      # A, C; gaps 10, 30 → P80 10 + .8·20
@@ -175,7 +181,7 @@ def test_breakdown_by_rfm_segment_uses_default_rfm_scores():
     lines = HAND
     facts = build_facts({"transactions": lines}, HAND_AS_OF)
     segments = rfm.compute(Context(None, facts), rfm.Params()).customers
-    got = repeat.compute(Context(None, facts), repeat.Params(breakdown="segment")).tables["repeat_survival_by_segment"]
+    got = repeat.compute(Context(None, facts), repeat.Params(breakdown="segment")).by_group
     sizes = dict(segments.group_by("segment").len().iter_rows())
     firsts = dict(got.filter(pl.col("order_number") == 1).select("group", "customers").iter_rows())
     assert firsts == sizes
@@ -334,9 +340,9 @@ def test_matches_reference(data, max_order, min_days):
     as_of_used, by_customer = ref_orders(lines, as_of, with_order_id)
     result = run(frame_of(lines, with_order_id), as_of, max_order=max_order, min_days_observed=min_days,
                  breakdown="store", min_customers=1)
-    assert_rows_match(result.tables["repeat_survival"], ref_survival(by_customer, as_of_used, max_order, min_days))
+    assert_rows_match(result.survival, ref_survival(by_customer, as_of_used, max_order, min_days))
     # per store of the first order: the same table on each group's customers
-    by_store = result.tables["repeat_survival_by_store"]
+    by_store = result.by_group
     groups: dict = {}
     for customer, history in by_customer.items():
         groups.setdefault(history[0]["store"] or "—", {})[customer] = history
@@ -345,7 +351,7 @@ def test_matches_reference(data, max_order, min_days):
         assert_rows_match(by_store.filter(pl.col("group") == group),
                           ref_survival(members, as_of_used, max_order, min_days))
     # bubble data: every order 2..K in exactly one bin, revenue preserved
-    gaps = result.tables["repeat_gaps"]
+    gaps = result.gaps
     expected_orders = sum(min(len(h), max_order) - 1 for h in by_customer.values())
     assert gaps["customers"].sum() == expected_orders
 
@@ -358,7 +364,7 @@ def test_invariants(data):
     lines, as_of, with_order_id = data.draw(logs())
     if not has_customers(lines, as_of, with_order_id):
         return
-    table = run(frame_of(lines, with_order_id), as_of, max_order=8).tables["repeat_survival"]
+    table = run(frame_of(lines, with_order_id), as_of, max_order=8).survival
     customers = table["customers"].to_list()
     assert customers == sorted(customers, reverse=True)                            # non-increasing in k
     assert table["order_number"].to_list() == list(range(1, table.height + 1))     # no gaps
@@ -383,16 +389,42 @@ def test_row_order_does_not_matter(data, seed):
     frame = frame_of(lines, with_order_id)
     a = run(frame, as_of, breakdown="store", min_customers=1)
     b = run(frame.sample(fraction=1.0, shuffle=True, seed=seed), as_of, breakdown="store", min_customers=1)
-    for key in a.tables:
-        assert_frame_equal(a.tables[key], b.tables[key], rel_tol=1e-9, abs_tol=1e-9)
-    assert a.facts == b.facts
+    assert a.exported_tables().keys() == b.exported_tables().keys()
+    for key, table in a.exported_tables().items():
+        assert_frame_equal(table, b.exported_tables()[key], rel_tol=1e-9, abs_tol=1e-9)
+    scalars = lambda r: {f.name: getattr(r, f.name) for f in dataclasses.fields(r)  # noqa: E731
+                         if not isinstance(getattr(r, f.name), pl.DataFrame)}
+    assert scalars(a) == scalars(b)
 
 
 def test_methodology_states_percentile_method_and_censoring():
-    text = repeat.methodology(repeat.Params(), "en")
+    text = methodology("repeat", repeat.Params())
     assert "linear interpolation" in text and "not censored" in text
-    assert "at least 30 days" in repeat.methodology(repeat.Params(min_days_observed=30), "en")
-    assert "линейной интерполяцией" in repeat.methodology(repeat.Params(), "ru")
+    assert "at least 30 days" in methodology("repeat", repeat.Params(min_days_observed=30))
+    assert "линейной интерполяцией" in methodology("repeat", repeat.Params(), "ru")
+    assert "partly circular" in methodology("repeat", repeat.Params(breakdown="segment"))
+
+
+@pytest.mark.parametrize("locale, lead, threshold, headline", [
+    ("en", "Customers analysed: 5; 60.0% made a second order, 40.0% a third. The median gap between the 1st and 2nd "
+           "order is 10 days; 80% of second orders come within 22 days.",
+     "60.0% of customers reach order 2; churn falls from 40.0% after order 1 to 33.3% after order 2. Keep the gap "
+     "between orders 1 and 2 under 22 days.",
+     "60.0% of customers reach order 2, after which churn drops; keep the gap between orders 1 and 2 under 22 days."),
+    ("ru", "Клиентов в анализе: 5; второй заказ сделали 60,0 %, третий — 40,0 %. Медиана интервала между 1-м и 2-м "
+           "заказом — 10 дней; 80% вторых заказов приходят в пределах 22 дн.",
+     "До заказа № 2 доходят 60,0 % клиентов; отток снижается с 40,0 % после заказа № 1 до 33,3 % после заказа № 2. "
+     "Удерживайте интервал между заказами № 1 и № 2 в пределах 22 дней.",
+     "До заказа № 2 доходят 60,0 % клиентов, после него отток снижается; удерживайте интервал между заказами № 1 и "
+     "№ 2 в пределах 22 дней."),
+])
+def test_chapter_and_headline_sentences(locale, lead, threshold, headline):
+    result = run(HAND, HAND_AS_OF, min_customers=1)
+    text = re.sub(r"<[^>]+>", "", render_partial("_repeat.html", result, locale, charts={"funnel": "", "bubbles": ""}))
+    assert lead in text and threshold in text
+    assert render_partial("_headline_repeat.html", result, locale) == headline
+    none = render_partial("_headline_repeat.html", run(HAND, HAND_AS_OF, min_customers=4), locale)
+    assert none == {"en": "60.0% of customers make a second order.", "ru": "Второй заказ делают 60,0 % клиентов."}[locale]
 
 
 # ===================================================================== the bubble chart's legends
@@ -403,16 +435,14 @@ def test_methodology_states_percentile_method_and_censoring():
     (100, [6, 20, 100]), (5, [1, 5]), (3, [3]), (1, [1]),
 ])
 def test_size_legend_values_have_no_zero(largest, values):
-    assert repeat.size_legend_values(largest) == values
+    assert repeat_charts.size_legend_values(largest) == values
 
 
 def test_bubbles_use_binned_colours_and_a_size_legend_without_zero():
-    from types import SimpleNamespace
 
     from cjmgen.render.svg import to_svg
 
-    ctx = Context(SimpleNamespace(project=SimpleNamespace(locale="en")), None)
-    chart = repeat.charts(run(HAND, HAND_AS_OF), ctx)["bubbles"]
+    chart = repeat_charts.charts(run(HAND, HAND_AS_OF), Theme("en"))["bubbles"]
     spec = chart.to_dict()
     bubbles = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "circle")
     assert bubbles["encoding"]["color"]["scale"]["type"] == "threshold"

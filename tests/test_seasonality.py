@@ -14,6 +14,7 @@ import re
 
 import polars as pl
 import pytest
+from chapter_render import methodology, render_partial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -63,12 +64,12 @@ HAND_MONTHLY = [
 
 
 def test_hand_monthly():
-    got = run(HAND, HAND_AS_OF).tables["seasonality_monthly"]
+    got = run(HAND, HAND_AS_OF).monthly
     assert_frame_equal(got, pl.DataFrame(HAND_MONTHLY, schema=MONTHLY, orient="row"), check_dtypes=False)
 
 
 def test_hand_month_of_year():
-    got = run(HAND, HAND_AS_OF).tables["seasonality_month_of_year"]
+    got = run(HAND, HAND_AS_OF).month_of_year
     assert got.columns == ["year", "month", "revenue", "orders", "active_customers", "complete"]
     assert got.select("year", "month", "revenue", "orders", "active_customers").rows() == [
         (2023, 10, 25.0, 1, 1), (2023, 11, 0.0, 0, 0), (2023, 12, 150.0, 2, 1), (2024, 1, 80.0, 2, 2),
@@ -76,7 +77,7 @@ def test_hand_month_of_year():
 
 
 def test_hand_weekday():
-    got = run(HAND, HAND_AS_OF).tables["seasonality_weekday"]
+    got = run(HAND, HAND_AS_OF).weekday
     # orders by order date: Mon o3 o4, Wed o1, Sat o2 o6, Sun o0 → 6
     # revenue by line date: Mon 40 + 60 − 10 = 90, Wed 100, Sat 50 − 20 + 30 = 60, Sun 25 → 275
     assert got.select("weekday", "name", "orders", "revenue").rows() == [
@@ -87,11 +88,12 @@ def test_hand_weekday():
 
 
 def test_hand_facts():
-    f = run(HAND, HAND_AS_OF).facts
+    f = run(HAND, HAND_AS_OF)
     # Monday and Saturday tie on 2 orders: the earlier weekday wins
-    assert (f["busiest_weekday"], f["busiest_weekday_share"], f["weekend_orders_share"]) == ("Monday", 2 / 6, 0.5)
-    assert f["peak_month"] is None and f["revenue_growth"] is None and f["last_full_year"] is None  # < 24 months
-    assert run(HAND, HAND_AS_OF).tables["seasonality_index"].is_empty()
+    assert f.busiest == seasonality.BusiestWeekday(weekday=1, name="Monday", share=2 / 6, weekend_share=0.5)
+    assert f.peak is None and f.growth is None and f.last_full_year is None  # < 24 months
+    assert (f.total_revenue, f.total_orders) == (275.0, 6)  # the monthly table's total row
+    assert run(HAND, HAND_AS_OF).index.is_empty()
 
 
 # A flat level of 100 a month times a known pattern (averaging 1). With no trend the centred 2×12 moving average
@@ -113,30 +115,30 @@ def three_years() -> pl.DataFrame:
 
 def test_seasonal_index_recovers_a_known_pattern():
     result = run(three_years(), None)
-    index = result.tables["seasonality_index"]
+    index = result.index
     assert index["month"].to_list() == list(range(1, 13))
     assert index["years"].to_list() == [2] * 12
     assert index["index"].to_list() == pytest.approx(PATTERN, rel=1e-12)
-    f = result.facts
-    assert (f["peak_month"], f["peak_month_name"], f["trough_month"], f["trough_month_name"]) == (12, "December", 1, "January")
-    assert (f["peak_index"], f["trough_index"]) == (pytest.approx(1.25), pytest.approx(0.75))
-    assert run(three_years(), None, min_years=3).tables["seasonality_index"].is_empty()
+    assert (result.peak.month, result.peak.name, result.trough.month, result.trough.name) == (12, "December", 1, "January")
+    assert (result.peak.index, result.trough.index) == (pytest.approx(1.25), pytest.approx(0.75))
+    assert result.index["name"].to_list()[:3] == ["January", "February", "March"]
+    assert run(three_years(), None, min_years=3).index.is_empty()
 
 
 def test_year_over_year_growth_of_the_last_complete_year():
-    f = run(three_years(), None).facts
-    assert (f["last_full_year"], f["previous_year"]) == (2023, 2022)
+    f = run(three_years(), None)
+    assert (f.last_full_year, f.growth.year, f.growth.previous_year) == (2023, 2023, 2022)
     # same revenue; orders 12 vs 13 (the zero-amount receipt on 12-31 is an order); customers {A, B} vs {A}
-    assert f["revenue_growth"] == pytest.approx(0.0)
-    assert f["orders_growth"] == pytest.approx(13 / 12 - 1)
-    assert f["customers_growth"] == pytest.approx(1.0)
+    assert f.growth.revenue == pytest.approx(0.0)
+    assert f.growth.orders == pytest.approx(13 / 12 - 1)
+    assert f.growth.customers == pytest.approx(1.0)
 
 
 def test_no_growth_when_the_last_year_is_partial():
-    f = run(three_years(), D(2023, 12, 30)).facts
-    assert (f["last_full_year"], f["revenue_growth"]) == (2022, pytest.approx(0.0))
-    f = run(three_years().filter(pl.col("date") >= dt.datetime(2022, 1, 1)), D(2023, 12, 30)).facts
-    assert (f["last_full_year"], f["revenue_growth"]) == (2022, None)  # 2021 absent: nothing to compare
+    f = run(three_years(), D(2023, 12, 30))
+    assert (f.last_full_year, f.growth.revenue) == (2022, pytest.approx(0.0))
+    f = run(three_years().filter(pl.col("date") >= dt.datetime(2022, 1, 1)), D(2023, 12, 30))
+    assert (f.last_full_year, f.growth) == (2022, None)  # 2021 absent: nothing to compare
 
 
 def shifted_start(day: int) -> pl.DataFrame:
@@ -149,7 +151,7 @@ def test_a_month_is_complete_when_the_data_starts_in_its_first_week():
     # Closed on the 1st, the 2nd a Sunday: data from 3 January still covers January; so does the 8th (7 days after
     # the 1st, the drivers chapter's grace); the 9th does not.
     for day, january in ((3, True), (8, True), (9, False)):
-        monthly = run(shifted_start(day), None).tables["seasonality_monthly"]
+        monthly = run(shifted_start(day), None).monthly
         assert monthly["complete"].to_list() == [january] + [True] * 35, day
     assert seasonality.COVERED_FROM_DAY == 8  # the chapter's footnote says "more than 7 days into the month"
 
@@ -157,31 +159,33 @@ def test_a_month_is_complete_when_the_data_starts_in_its_first_week():
 def test_min_years_needs_twelve_times_min_years_plus_one_complete_months():
     # min_years 2 → 12 × 3 = 36 months: all 36 when January 2021 counts (data from the 3rd), 35 when it does not.
     covered = run(shifted_start(3), None, min_years=2)
-    assert covered.tables["seasonality_index"]["years"].to_list() == [2] * 12
-    assert covered.tables["seasonality_index"]["index"].to_list() == pytest.approx(PATTERN, rel=1e-12)
-    assert (covered.facts["complete_months"], covered.facts["months_needed"]) == (36, 36)
-    assert "index_missing" not in covered.facts
+    assert covered.index["years"].to_list() == [2] * 12
+    assert covered.index["index"].to_list() == pytest.approx(PATTERN, rel=1e-12)
+    assert (covered.complete_months, covered.months_needed) == (36, 36)
+    assert covered.index_missing is None
     short = run(shifted_start(9), None, min_years=2)
-    assert short.tables["seasonality_index"].is_empty() and short.facts["peak_month"] is None
-    assert {k: short.facts[k] for k in ("complete_months", "months_needed", "first_complete_month",
-                                        "last_complete_month", "index_missing")} == {
+    assert short.index.is_empty() and short.peak is None
+    assert {k: getattr(short, k) for k in ("complete_months", "months_needed", "first_complete_month",
+                                           "last_complete_month", "index_missing")} == {
         "complete_months": 35, "months_needed": 36, "first_complete_month": "2021-02",
         "last_complete_month": "2023-12", "index_missing": "too_few_months"}
 
 
 def test_hand_coverage_facts():
-    f = run(HAND, HAND_AS_OF).facts
+    f = run(HAND, HAND_AS_OF)
     # complete: 2023-11, 2023-12, 2024-01 (October starts on the 15th, February ends after as_of)
-    assert (f["complete_months"], f["first_complete_month"], f["last_complete_month"]) == (3, "2023-11", "2024-01")
-    assert (f["months_needed"], f["min_years"], f["index_missing"]) == (24, 1, "too_few_months")
-    assert run(HAND, HAND_AS_OF, min_years=3).facts["months_needed"] == 48
+    assert (f.complete_months, f.first_complete_month, f.last_complete_month) == (3, "2023-11", "2024-01")
+    assert (f.months_needed, f.min_years, f.index_missing) == (24, 1, "too_few_months")
+    assert (f.partial_months, f.partial_last_month) == (("2023-10", "2024-02"), "2024-02")
+    assert run(HAND, HAND_AS_OF, min_years=3).months_needed == 48
+    assert run(HAND, D(2024, 1, 31)).partial_last_month is None  # January ends on as_of: complete
 
 
 def test_a_year_without_revenue_is_named_as_the_reason():
     # 36 complete months, but every line is zero: the moving average is never positive
     zero = three_years().with_columns(pl.lit(0.0).alias("amount"))
-    f = run(zero, None).facts
-    assert (f["complete_months"], f["index_missing"]) == (36, "no_trend")
+    f = run(zero, None)
+    assert (f.complete_months, f.index_missing) == (36, "no_trend")
 
 
 def _chapter_text(project, lines: pl.DataFrame, locale: str, block: str = "{}") -> str:
@@ -205,6 +209,45 @@ def test_the_chapter_quotes_the_months_found_and_needed(project):
     text = _chapter_text(project, shifted_start(9), "ru", "{min_years: 2}")
     assert ("Для сезонного индекса нужно полных месяцев подряд: 36 (12 × (2 + 1)); в данных: 35 (2021-02 – 2023-12) — "
             "сезонный индекс, пиковый и минимальный месяц не определяются.") in text
+
+
+def test_partial_months_are_drawn_pale_and_dashed_not_as_a_collapse():
+    # as_of 10 February: February's 20 (ten days of it) next to January's 80 must not read as a collapse. The bar is
+    # pale, the line pieces that touch it are dashed, and the chart says so.
+    from cjmgen.charts import seasonality as seasonality_charts
+    from cjmgen.charts.theme import Theme
+    from cjmgen.render.svg import chart_spec
+
+    charts = seasonality_charts.charts(run(HAND, HAND_AS_OF), Theme("en"))
+    bars = chart_spec(charts["revenue"], "#1f4e79", "en")
+    pale = {r["month"] for r in bars["data"]["values"] if r["partial"]}
+    assert pale == {"2023-10", "2024-02"}
+    assert bars["encoding"]["opacity"]["condition"]["test"] == "datum.partial"
+    assert "partial months" in bars["title"]["subtitle"]
+    for key in ("counts", "month_of_year"):
+        spec = chart_spec(charts[key], "#1f4e79", "en")
+        solid, dashed = spec["layer"]
+        assert "strokeDash" not in solid["mark"] and dashed["mark"]["strokeDash"] == [4, 3], key
+        months = {r["month"] for r in solid["data"]["values"]}
+        assert not months & {"2023-10", "2024-02", 10, 2}, key  # the solid line never reaches a partial month
+
+
+@pytest.mark.parametrize("locale, peak, day", [("en", "Sales peak in December (+25.0% vs trend) and are lowest in "
+                                                     "January (-25.0%)", "Monday"),
+                                                ("ru", "Пик продаж — декабрь (+25,0 % к тренду), минимум — январь "
+                                                       "(-25,0 %)", "понедельник")])
+def test_month_and_weekday_names_come_from_babel(locale, peak, day):
+    result = run(three_years(), None)
+    assert render_partial("_headline_seasonality.html", result, locale).startswith(peak)
+    chapter = render_partial("_seasonality.html", result, locale, charts={k: "" for k in (
+        "revenue", "counts", "month_of_year", "weekday")})
+    assert day in chapter
+
+
+def test_methodology_states_the_coverage_rule():
+    text = methodology("seasonality", seasonality.Params(min_years=2))
+    assert "at most 7 days after the 1st, i.e. on or before the 8th" in text and "= 36 consecutive" in text
+    assert "не позже 8-го числа" in methodology("seasonality", seasonality.Params(), "ru")
 
 
 def test_every_param_is_documented():
@@ -269,12 +312,12 @@ def test_matches_reference_and_invariants(data):
     # one receipt id = one customer: the generator reuses ids only within a customer
     result = run(frame, as_of)
     months, weekdays, total = ref_tables(lines, as_of)
-    monthly = result.tables["seasonality_monthly"]
+    monthly = result.monthly
     assert monthly["month"].to_list() == list(months)
     for row in monthly.iter_rows(named=True):
         revenue, orders, customers = months[row["month"]]
         assert (row["revenue"], row["orders"], row["active_customers"]) == (pytest.approx(revenue), orders, len(customers))
-    weekday = result.tables["seasonality_weekday"]
+    weekday = result.weekday
     assert weekday["weekday"].to_list() == list(range(1, 8))
     for row in weekday.iter_rows(named=True):
         assert (row["orders"], row["revenue"]) == (weekdays[row["weekday"]][0], pytest.approx(weekdays[row["weekday"]][1]))
@@ -287,7 +330,7 @@ def test_matches_reference_and_invariants(data):
         assert weekday["revenue_share"].sum() == pytest.approx(1.0)
     else:
         assert weekday["revenue_share"].null_count() == 7
-    by_year = result.tables["seasonality_month_of_year"]
+    by_year = result.month_of_year
     assert by_year.select(pl.format("{}-{}", "year", pl.col("month").cast(pl.String).str.zfill(2))).to_series().to_list() \
         == monthly["month"].to_list()
     assert monthly["complete"].to_list()[1:-1] == [True] * max(monthly.height - 2, 0)

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, localized
-from cjmgen.analyses.base import LegacyResult as Result
-from cjmgen.facts import first_order_values, money_sum
-from cjmgen.periods import period_index, period_label
+from cjmgen.analyses.base import Context, NeedsFor, Result, table
+from cjmgen.facts import Sales, first_order_values, money_sum
+from cjmgen.periods import ends_after, period_index, period_label, period_number
 from cjmgen.spec.common import Strict
 
 name = "cohorts"
-title = {"en": "Cohorts, retention and LTV", "ru": "Когорты, удержание и LTV"}
 spec_block = None
 needs = {"transactions": ("customer_id", "date", "amount")}
+
+ORDER_DIMENSIONS = ("store", "channel", "manager")
+MAX_GROUPS = 10
+"""Retention curves drawn per breakdown group: the largest groups, at most this many (the CSV has them all)."""
+MATERIAL_GAP = 0.03
+"""The newest cohorts' early retention is called lower or higher only when it differs from the earlier cohorts' by at
+least this much (3 percentage points) and a two-proportion z-test rejects equality at 95% (|z| ≥ Z_95)."""
+Z_95 = 1.959964
+RECENT_COHORTS = 3
+"""How many of the newest cohorts (with a complete next period) the early-retention trend compares."""
+
 
 class Params(Strict):
     """Cohort retention and cumulative revenue per customer by period of first order."""
@@ -30,33 +40,90 @@ class Params(Strict):
         None, description="Optional dimension for retention curves per group: store, channel, manager (of the first "
                           "order) or any customers column (gender, region, …).")
 
+    @property
+    def material_gap(self) -> float:
+        """MATERIAL_GAP, for the methodology text."""
+        return MATERIAL_GAP
 
-ORDER_DIMENSIONS = ("store", "channel", "manager")
-MAX_GROUPS = 10
-"""Retention curves drawn per breakdown group: the largest groups, at most this many (the CSV has them all)."""
+    @property
+    def z_95(self) -> float:
+        """Z_95, for the methodology text."""
+        return Z_95
 
 
-def needs_for(params: Params) -> list[tuple[tuple[str, ...], str, str]]:
+@dataclass(frozen=True)
+class RetentionTrend:
+    """Next-period retention of the newest cohorts vs the earlier ones pooled, and the verdict on the gap."""
+
+    recent: float
+    earlier: float
+    gap: float
+    z: float
+    """Two-proportion z statistic (pooled standard error)."""
+    verdict: Literal["lower", "higher", "same"]
+    recent_customers: int
+    earlier_customers: int
+
+
+@dataclass(frozen=True)
+class CohortsResult(Result):
+    """The cohort × offset table, the optional per-group curves and the pooled retention facts."""
+
+    by_group: pl.DataFrame | None
+    """group, period, customers, active_customers, retention, cumulative_revenue_per_customer, partial; exported as
+    cohort_retention_by_<breakdown>."""
+    breakdown: str | None
+    period: Literal["month", "week", "quarter"]
+    cohorts: int
+    retention_1: float | None
+    """Pooled retention at offset 1 over the cells whose period is complete (None: no such cell)."""
+    retention_3: float | None
+    retention_6: float | None
+    retention_12: float | None
+    trend: RetentionTrend | None
+    """None when fewer than six cohorts have a complete next period."""
+    partial_period: str | None
+    """Label of the period that contains as_of when as_of is not its last day (its cells are partial)."""
+    as_of: dt.date
+    retention: pl.DataFrame = table("cohort_retention")  # table fields last: mypy reads table() as a default
+    """cohort, period, cohort_size, active_customers, retention, revenue, orders, cumulative_revenue_per_customer,
+    partial (the cell's calendar period is the one cut at as_of)."""
+
+    def exported_tables(self) -> dict[str, pl.DataFrame]:
+        """cohort_retention and, with a breakdown, cohort_retention_by_<breakdown>."""
+        found = super().exported_tables()
+        if self.by_group is not None and self.breakdown:
+            found[f"cohort_retention_by_{self.breakdown}"] = self.by_group
+        return found
+
+
+def needs_for(params: Params) -> NeedsFor:
     """A breakdown needs its column: an order dimension in transactions, anything else in customers."""
     if not params.breakdown:
         return []
-    table = "transactions" if params.breakdown in ORDER_DIMENSIONS else "customers"
-    return [(("breakdown",), table, params.breakdown)]
+    source = "transactions" if params.breakdown in ORDER_DIMENSIONS else "customers"
+    return [(("breakdown",), source, params.breakdown)]
 
 
-def compute(ctx: Context, params: Params) -> Result:
+def compute(ctx: Context, params: Params) -> CohortsResult:
     """Retention and cumulative revenue per cohort customer for every observable (cohort, offset) cell."""
+    assert ctx.facts is not None and ctx.facts.sales is not None
     sales = ctx.facts.sales
     cohort_of = first_periods(sales.orders.filter(pl.col("customer_id").is_not_null()), params.period)
-    last = pl.select(period_index(pl.lit(sales.as_of), params.period)).item()
-    table = retention_table(sales, cohort_of, last, params)
-    tables = {"cohort_retention": table}
+    last = period_number(sales.as_of, params.period)
+    partial = last if ends_after(sales.as_of, params.period) else None
+    cells = retention_table(sales, cohort_of, last, partial, params)
+    by_group = None
     if params.breakdown:
-        groups = _groups(ctx, sales.orders, params.breakdown)
-        tables[f"cohort_retention_by_{params.breakdown}"] = retention_by_group(sales, cohort_of, groups, last, params)
-    running = pl.select(period_index(pl.lit(sales.as_of + dt.timedelta(days=1)), params.period)).item() == last
-    still_running = pl.select(period_label(pl.lit(last - 1), params.period)).item() if running else None
-    return Result(name, tables, facts=_facts(table, still_running))
+        groups = _groups(sales, params.breakdown)
+        by_group = retention_by_group(sales, cohort_of, groups, (last, partial), params)
+    at = {k: pooled_retention(cells, k) for k in (1, 3, 6, 12)}
+    return CohortsResult(
+        retention=cells, by_group=by_group, breakdown=params.breakdown, period=params.period,
+        cohorts=cells["cohort"].n_unique(), retention_1=at[1], retention_3=at[3], retention_6=at[6],
+        retention_12=at[12], trend=newest_cohorts_trend(cells),
+        partial_period=pl.select(period_label(pl.lit(partial), params.period)).item() if partial is not None else None,
+        as_of=sales.as_of)
 
 
 def first_periods(orders: pl.DataFrame, period: str) -> pl.DataFrame:
@@ -66,7 +133,15 @@ def first_periods(orders: pl.DataFrame, period: str) -> pl.DataFrame:
             .with_row_index("cid"))
 
 
-def retention_table(sales, cohort_of: pl.DataFrame, last: int, params: Params) -> pl.DataFrame:
+def _partial(partial: int | None) -> pl.Expr:
+    """True for a cell whose calendar period (cohort + offset) is the one cut at as_of."""
+    if partial is None:
+        return pl.lit(False)
+    return (pl.col("cohort_index") + pl.col("period")) == partial
+
+
+def retention_table(sales: Sales, cohort_of: pl.DataFrame, last: int, partial: int | None,
+                    params: Params) -> pl.DataFrame:
     """Tidy cohort × period table; cells past as_of are absent, observable empty cells are zeros."""
     activity = _activity(sales, cohort_of, params.period, ["cohort_index"])
     sizes = cohort_of.group_by("cohort_index").agg(pl.len().alias("cohort_size"))
@@ -75,15 +150,17 @@ def retention_table(sales, cohort_of: pl.DataFrame, last: int, params: Params) -
              .with_columns(pl.col("active_customers").fill_null(0), pl.col("revenue").fill_null(0.0),
                            pl.col("orders").fill_null(0))
              .sort(["cohort_index", "period"]))
+    cumulative = pl.col("revenue").cum_sum().round(6).over("cohort_index") / pl.col("cohort_size")
     return cells.with_columns(
         period_label(pl.col("cohort_index"), params.period).alias("cohort"),
         (pl.col("active_customers") / pl.col("cohort_size")).alias("retention"),
-        (pl.col("revenue").cum_sum().round(6).over("cohort_index") / pl.col("cohort_size")).alias("cumulative_revenue_per_customer"),
+        cumulative.alias("cumulative_revenue_per_customer"),
+        _partial(partial).alias("partial"),
     ).select("cohort", "period", "cohort_size", "active_customers", "retention", "revenue", "orders",
-             "cumulative_revenue_per_customer")
+             "cumulative_revenue_per_customer", "partial")
 
 
-def _activity(sales, cohort_of: pl.DataFrame, period: str, keys: list[str]) -> pl.DataFrame:
+def _activity(sales: Sales, cohort_of: pl.DataFrame, period: str, keys: list[str]) -> pl.DataFrame:
     """Active customers (≥1 real order) and orders by order date; revenue (returns included) by line date."""
     offset = (period_index(pl.col("day"), period) - pl.col("cohort_index")).alias("period")
     real = sales.orders.filter(pl.col("is_order")).join(cohort_of, on="customer_id", maintain_order="left").with_columns(offset)
@@ -102,16 +179,18 @@ def _grid(sizes: pl.DataFrame, last: int, max_periods: int | None) -> pl.DataFra
     return grid.filter(pl.col("period") <= max_periods) if max_periods is not None else grid
 
 
-def _groups(ctx: Context, orders: pl.DataFrame, dimension: str) -> pl.DataFrame:
+def _groups(sales: Sales, dimension: str) -> pl.DataFrame:
     """customer_id → group: an order dimension of the first order, or a customers column."""
-    if dimension in orders.columns:
-        return first_order_values(orders, dimension)
-    people = ctx.facts.sales.customers
-    return people.select("customer_id", pl.col(dimension).alias("group"))
+    if dimension in sales.orders.columns:
+        return first_order_values(sales.orders, dimension)
+    return sales.customers.select("customer_id", pl.col(dimension).alias("group"))
 
 
-def retention_by_group(sales, cohort_of, groups, last: int, params: Params) -> pl.DataFrame:
-    """Retention and cumulative revenue per customer by group × offset, pooled over the cohorts observable there."""
+def retention_by_group(sales: Sales, cohort_of: pl.DataFrame, groups: pl.DataFrame, periods: tuple[int, int | None],
+                       params: Params) -> pl.DataFrame:
+    """Retention and cumulative revenue per customer by group × offset, pooled over the cohorts whose period at that
+    offset is complete; a row where every such cell is partial pools those and is marked partial."""
+    last, partial = periods
     keyed = cohort_of.join(groups, on="customer_id", how="left").with_columns(pl.col("group").cast(pl.String).fill_null("—"))
     sizes = keyed.group_by("group", "cohort_index").agg(pl.len().alias("cohort_size"))
     grid = _grid(sizes, last, params.max_periods)
@@ -119,41 +198,37 @@ def retention_by_group(sales, cohort_of, groups, last: int, params: Params) -> p
                          ["group", "cohort_index"])
     cells = grid.join(activity, on=["group", "cohort_index", "period"], how="left").fill_null(0)
     cells = cells.sort(["group", "cohort_index", "period"]).with_columns(
-        pl.col("revenue").cum_sum().round(6).over("group", "cohort_index").alias("cumulative_revenue"))
-    pooled = cells.group_by("group", "period").agg(
+        pl.col("revenue").cum_sum().round(6).over("group", "cohort_index").alias("cumulative_revenue"),
+        _partial(partial).alias("partial"))
+    kept = cells.filter(~pl.col("partial") | pl.col("partial").all().over("group", "period"))
+    pooled = kept.group_by("group", "period").agg(
         pl.col("cohort_size").sum().alias("customers"), pl.col("active_customers").sum(),
-        pl.col("cumulative_revenue").sum())
+        pl.col("cumulative_revenue").sum(), pl.col("partial").all())
     return pooled.with_columns(
         (pl.col("active_customers") / pl.col("customers")).alias("retention"),
         (pl.col("cumulative_revenue") / pl.col("customers")).alias("cumulative_revenue_per_customer"),
-    ).drop("cumulative_revenue").sort(["group", "period"])
+    ).select("group", "period", "customers", "active_customers", "retention", "cumulative_revenue_per_customer",
+             "partial").sort(["group", "period"])
 
 
-MATERIAL_GAP = 0.03
-"""The newest cohorts' early retention is called lower or higher only when it differs from the earlier cohorts' by at
-least this much (3 percentage points) and a two-proportion z-test rejects equality at 95% (|z| ≥ Z_95)."""
-Z_95 = 1.959964
+def pooled_retention(cells: pl.DataFrame, k: int) -> float | None:
+    """Retention at offset k: active / size summed over the cohorts whose period at that offset is complete."""
+    cell = cells.filter((pl.col("period") == k) & ~pl.col("partial"))
+    return int(cell["active_customers"].sum()) / int(cell["cohort_size"].sum()) if cell.height else None
 
 
-def _facts(table: pl.DataFrame, still_running: str | None = None) -> dict[str, Any]:
-    """Pooled retention at offsets 1, 3, 6, 12 and the early-retention trend of the three newest cohorts.
-
-    The trend leaves out the cohort whose next period is still running at as_of (still_running): its retention is
-    only partly observed and would read as a drop.
-    """
-    facts: dict[str, Any] = {"cohorts": table["cohort"].n_unique()}
-    for k in (1, 3, 6, 12):
-        cell = table.filter(pl.col("period") == k)
-        facts[f"retention_{k}"] = cell["active_customers"].sum() / cell["cohort_size"].sum() if cell.height else None
-    at1 = table.filter((pl.col("period") == 1) & (pl.col("cohort") != (still_running or ""))).sort("cohort")
-    if at1.height >= 6:
-        recent, earlier = at1.tail(3), at1.head(at1.height - 3)
-        facts |= retention_trend(int(recent["active_customers"].sum()), int(recent["cohort_size"].sum()),
-                                 int(earlier["active_customers"].sum()), int(earlier["cohort_size"].sum()))
-    return facts
+def newest_cohorts_trend(cells: pl.DataFrame) -> RetentionTrend | None:
+    """Offset-1 retention of the three newest cohorts vs the earlier ones, over complete next periods only: a next
+    period still running at as_of is only partly observed and would read as a drop."""
+    at1 = cells.filter((pl.col("period") == 1) & ~pl.col("partial")).sort("cohort")
+    if at1.height < 2 * RECENT_COHORTS:
+        return None
+    recent, earlier = at1.tail(RECENT_COHORTS), at1.head(at1.height - RECENT_COHORTS)
+    return retention_trend(int(recent["active_customers"].sum()), int(recent["cohort_size"].sum()),
+                           int(earlier["active_customers"].sum()), int(earlier["cohort_size"].sum()))
 
 
-def retention_trend(recent_active: int, recent_size: int, earlier_active: int, earlier_size: int) -> dict[str, Any]:
+def retention_trend(recent_active: int, recent_size: int, earlier_active: int, earlier_size: int) -> RetentionTrend:
     """Retention at offset 1 of the newest cohorts vs the earlier ones, the gap, its two-proportion z statistic
     (pooled standard error) and the verdict: "lower" or "higher" when the gap is material, else "same"."""
     recent, earlier = recent_active / recent_size, earlier_active / earlier_size
@@ -161,75 +236,6 @@ def retention_trend(recent_active: int, recent_size: int, earlier_active: int, e
     error = math.sqrt(pooled * (1 - pooled) * (1 / recent_size + 1 / earlier_size))
     z = (recent - earlier) / error if error > 0 else 0.0
     material = abs(recent - earlier) >= MATERIAL_GAP - 1e-12 and abs(z) >= Z_95
-    trend = ("lower" if recent < earlier else "higher") if material else "same"
-    return {"retention_1_recent": recent, "retention_1_earlier": earlier, "retention_1_gap": recent - earlier,
-            "retention_1_z": z, "retention_1_trend": trend, "recent_customers": recent_size,
-            "earlier_customers": earlier_size}
-
-
-def charts(result: Result, ctx: Context) -> dict[str, Any]:
-    """Retention and cumulative-LTV heatmaps, LTV curves per cohort, retention curves per group."""
-    from cjmgen.charts import builders as b
-
-    table = result.tables["cohort_retention"]
-    t = localized(LABELS, ctx.locale)
-    out = {
-        "retention": b.heatmap(table.filter(pl.col("period") > 0), x="period", y="cohort", value="retention",
-                               x_title=t["Period since first order"], y_title=t["Cohort"], title=t["Retention"], fmt=".0%",
-                               ordinal_x=True),
-        "ltv_heatmap": b.heatmap(table, x="period", y="cohort", value="cumulative_revenue_per_customer",
-                                 x_title=t["Period since first order"], y_title=t["Cohort"],
-                                 title=t["Cumulative revenue per customer"], fmt=",.0f", ordinal_x=True),
-        "ltv_curves": b.curves(table, x="period", y="cumulative_revenue_per_customer", series="cohort",
-                               x_title=t["Period since first order"], y_title=t["Cumulative revenue per customer"],
-                               title=t["LTV curves by cohort"]),
-    }
-    for key, frame in result.tables.items():
-        if key.startswith("cohort_retention_by_"):
-            largest = frame.filter(pl.col("period") == 0).sort(["customers", "group"], descending=[True, False])
-            shown = frame.filter(pl.col("group").is_in(largest["group"].head(MAX_GROUPS).implode()))
-            out["by_group"] = b.curves(shown.filter(pl.col("period") > 0), x="period", y="retention", series="group",
-                                       x_title=t["Period since first order"], y_title=t["Retention"],
-                                       title=t["Retention by group"], y_format=".0%", sequential=False)
-    return out
-
-
-LABELS: dict[str, dict[str, str]] = {
-    "Period since first order": {"ru": "Период с первого заказа"}, "Cohort": {"ru": "Когорта"},
-    "Retention": {"ru": "Удержание"}, "Cumulative revenue per customer": {"ru": "Накопленная выручка на клиента"},
-    "LTV curves by cohort": {"ru": "Кривые LTV по когортам"}, "Retention by group": {"ru": "Удержание по группам"},
-    "cohorts": {"ru": "когорт"}, "On average": {"ru": "В среднем"},
-    "of new customers buy again in the next period": {"ru": "новых клиентов покупают снова в следующем периоде"},
-    "in the third": {"ru": "в третьем"}, "in the twelfth": {"ru": "в двенадцатом"}, "vs": {"ru": "против"},
-    "The three newest cohorts return less often": {"ru": "Три последние когорты возвращаются реже"},
-    "the three newest cohorts return less often": {"ru": "три последние когорты возвращаются реже"},
-    "The three newest cohorts return more often": {"ru": "Три последние когорты возвращаются чаще"},
-    "the three newest cohorts return more often": {"ru": "три последние когорты возвращаются чаще"},
-    "The three newest cohorts return about as often as earlier ones": {
-        "ru": "Три последние когорты возвращаются примерно так же часто, как прежние"},
-}
-
-
-def methodology(params: Params, locale: str) -> str:
-    """The definitions behind the cohorts chapter."""
-    unit = {"month": ("month", "месяц"), "week": ("ISO week (Monday start)", "неделя ISO (с понедельника)"),
-            "quarter": ("quarter", "квартал")}[params.period]
-    trend_ru = (f"Удержание в следующем периоде трёх последних когорт, у которых этот период уже закончился к дате "
-                f"анализа, сравнивается с более ранними когортами вместе; «реже» или «чаще» пишется, только если разница не меньше "
-                f"{MATERIAL_GAP * 100:g} п. п. и двусторонний z-тест для двух долей (объединённая дисперсия) значим на "
-                f"уровне 95 % (|z| ≥ 1,96); иначе — «примерно так же часто».")
-    trend_en = (f"Next-period retention of the three newest cohorts whose next period has ended by the analysis date "
-                f"is compared with the earlier cohorts pooled; it is called lower or higher only when the gap is at least "
-                f"{MATERIAL_GAP * 100:g} percentage points and a two-sided two-proportion z-test (pooled variance) is "
-                f"significant at 95% (|z| ≥ 1.96); otherwise \"about as often\".")
-    if locale == "ru":
-        return (f"Когорта — {unit[1]} первого заказа клиента. Для когорты c и смещения k = 0, 1, … до периода, "
-                f"содержащего дату анализа: активные клиенты (≥1 заказа в периоде c+k), удержание = активные / размер "
-                f"когорты, выручка когорты в периоде (с учётом возвратов) и накопленная выручка на клиента когорты "
-                f"(кривая LTV). Ещё не наблюдаемые ячейки пусты, а не нулевые. LTV здесь — историческая выручка. "
-                + trend_ru)
-    return (f"Cohort = the {unit[0]} of a customer's first order. For cohort c and offset k = 0, 1, … up to the period "
-            f"containing the analysis date: active customers (≥1 order in period c+k), retention = active / cohort "
-            f"size, the cohort's revenue in the period (net of returns) and cumulative revenue per cohort customer "
-            f"(the LTV curve). Cells not yet observable are absent, never zero. LTV here is historical revenue. "
-            + trend_en)
+    verdict: Literal["lower", "higher", "same"] = ("lower" if recent < earlier else "higher") if material else "same"
+    return RetentionTrend(recent=recent, earlier=earlier, gap=recent - earlier, z=z, verdict=verdict,
+                          recent_customers=recent_size, earlier_customers=earlier_size)

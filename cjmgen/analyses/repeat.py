@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any, Literal
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 from pydantic import Field, model_validator
 
-from cjmgen.analyses.base import Context, localized
-from cjmgen.analyses.base import LegacyResult as Result
-from cjmgen.facts import first_order_values, money_sum
+from cjmgen import scoring
+from cjmgen.analyses.base import Context, NeedsFor, Result, table
+from cjmgen.facts import Sales, first_order_values, money_sum
 from cjmgen.facts import numbered_orders as numbered
 from cjmgen.spec.common import Strict
 
 name = "repeat"
-title = {"en": "Repeat purchases", "ru": "Повторные покупки"}
 spec_block = None
 needs = {"transactions": ("customer_id", "date", "amount")}
 
@@ -23,7 +23,7 @@ SURVIVAL_COLUMNS = ("order_number", "customers", "share_of_customers", "conversi
                     "median_days_to_next", "p80_days_to_next", "avg_check")
 """The contract of tables/repeat_survival.csv: these columns first, in this order."""
 
-INTERPOLATION = "linear"
+INTERPOLATION: Literal["linear"] = "linear"
 """Percentiles interpolate linearly between order statistics (numpy's default, Excel PERCENTILE.INC)."""
 
 ORDER_DIMENSIONS = ("store", "channel", "manager")
@@ -55,24 +55,89 @@ class Params(Strict):
         return self
 
 
-def compute(ctx: Context, params: Params) -> Result:
+@dataclass(frozen=True)
+class LoyaltyThreshold:
+    """Order number n after which churn falls: churn after n−1 vs after n, and the gap to manage (P80 to reach n)."""
+
+    order_number: int
+    churn_before: float
+    churn_after: float
+    churn_drop: float
+    customers: int
+    share_of_customers: float
+    p80_days_to_reach: float | None
+    median_days_to_reach: float | None
+
+
+@dataclass(frozen=True)
+class RepeatResult(Result):
+    """Survival by order number, gap bins, loyalty thresholds, optional survival per group, and headline figures."""
+
+    by_group: pl.DataFrame | None
+    """Survival per group (first columns: group, then the survival table's); exported as repeat_survival_by_<breakdown>."""
+    breakdown: str | None
+    customers: int
+    """Identified customers with at least one order."""
+    second_order_share: float
+    third_order_share: float
+    median_days_1_2: float | None
+    p80_days_1_2: float | None
+    max_order: int
+    reached_max: int
+    thresholds: tuple[LoyaltyThreshold, ...]
+    """The named loyalty thresholds (a positive churn drop), largest drop first."""
+    stopped: int
+    """Customers counted as lost after some order (observed denominators × churn)."""
+    possibly_returning: int
+    """Of those, customers whose last order is within the P80 gap of as_of (they may still come back)."""
+    possibly_returning_share: float | None
+    """possibly_returning / stopped (None when nobody stopped)."""
+    censored: bool
+    min_days_observed: int | None
+    min_customers: int
+    survival: pl.DataFrame = table("repeat_survival")  # table fields last: mypy reads table() as a default
+    gaps: pl.DataFrame = table("repeat_gaps")
+    threshold_candidates: pl.DataFrame = table("repeat_thresholds")
+
+    def exported_tables(self) -> dict[str, pl.DataFrame]:
+        """The survival, gap and threshold tables and, with a breakdown, repeat_survival_by_<breakdown>."""
+        found = super().exported_tables()
+        if self.by_group is not None and self.breakdown:
+            found[f"repeat_survival_by_{self.breakdown}"] = self.by_group
+        return found
+
+
+def compute(ctx: Context, params: Params) -> RepeatResult:
     """Survival table, gap bins, loyalty thresholds and (optionally) survival per group."""
+    assert ctx.facts is not None and ctx.facts.sales is not None
     sales = ctx.facts.sales
     orders = numbered_orders(sales.orders, sales.as_of)
     survival = survival_table(orders, params)
-    tables = {
-        "repeat_survival": survival,
-        "repeat_gaps": gap_bins(orders, params),
-        "repeat_thresholds": threshold_table(survival, params),
-    }
+    thresholds = threshold_table(survival, params)
+    by_group = None
     if params.breakdown:
         groups = customer_groups(sales, params.breakdown)
         keyed = orders.join(groups, on="customer_id", how="left").with_columns(pl.col("group").fill_null("—"))
-        tables[f"repeat_survival_by_{params.breakdown}"] = survival_table(keyed, params, ["group"])
-    return Result(name, tables, facts=_facts(survival, tables["repeat_thresholds"], params))
+        by_group = survival_table(keyed, params, ["group"])
+    rows = {r["order_number"]: r for r in survival.iter_rows(named=True)}
+    stopped = survival.select((pl.col("observed_customers") * pl.col("churn_after")).sum()).item() or 0
+    named = thresholds.filter(pl.col("churn_drop") > 0).head(params.thresholds)
+    returning = int(survival["possibly_returning"].sum())
+    return RepeatResult(
+        by_group=by_group, breakdown=params.breakdown, customers=rows[1]["customers"],
+        second_order_share=rows[2]["share_of_customers"] if 2 in rows else 0.0,
+        third_order_share=rows[3]["share_of_customers"] if 3 in rows else 0.0,
+        median_days_1_2=rows[1]["median_days_to_next"], p80_days_1_2=rows[1]["p80_days_to_next"],
+        max_order=params.max_order, reached_max=int(survival["order_number"].max()),  # type: ignore[arg-type]
+        thresholds=tuple(LoyaltyThreshold(**row) for row in named.iter_rows(named=True)),
+        stopped=round(stopped), possibly_returning=returning,
+        possibly_returning_share=returning / round(stopped) if round(stopped) else None,
+        censored=params.min_days_observed is not None, min_days_observed=params.min_days_observed,
+        min_customers=params.min_customers, survival=survival, gaps=gap_bins(orders, params),
+        threshold_candidates=thresholds)
 
 
-def numbered_orders(orders: pl.DataFrame, as_of) -> pl.DataFrame:
+def numbered_orders(orders: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """Identified customers' real orders numbered 1, 2, … in date order (ties: placed_at, then order id).
 
     days_since_previous / days_to_next are calendar days between order dates; days_observed = as_of − order date.
@@ -151,176 +216,16 @@ def threshold_table(survival: pl.DataFrame, params: Params) -> pl.DataFrame:
         "p80_days_to_reach", "median_days_to_reach")
 
 
-def needs_for(params: Params) -> list[tuple[tuple[str, ...], str, str]]:
+def needs_for(params: Params) -> NeedsFor:
     """A breakdown by store, channel or manager needs that transactions column (segment needs nothing more)."""
     if params.breakdown in ORDER_DIMENSIONS:
         return [(("breakdown",), "transactions", params.breakdown)]
     return []
 
 
-def customer_groups(sales, breakdown: str) -> pl.DataFrame:
+def customer_groups(sales: Sales, breakdown: str) -> pl.DataFrame:
     """customer_id → group: a dimension of the customer's first real order, or the RFM segment code."""
     if breakdown == "segment":
-        from cjmgen import scoring as rfm
-
-        scored = rfm.score_customers(sales.customers, sales.as_of, rfm.Params())
+        scored = scoring.score_customers(sales.customers, sales.as_of, scoring.Params())
         return scored.select("customer_id", pl.col("segment").alias("group"))
     return first_order_values(sales.orders, breakdown)
-
-
-def _facts(survival: pl.DataFrame, thresholds: pl.DataFrame, params: Params) -> dict[str, Any]:
-    """Headline figures the template quotes."""
-    rows = {r["order_number"]: r for r in survival.iter_rows(named=True)}
-    first = rows[1]
-    stopped = survival.select((pl.col("observed_customers") * pl.col("churn_after")).sum()).item() or 0
-    named = thresholds.filter(pl.col("churn_drop") > 0).head(params.thresholds)
-    return {
-        "customers": first["customers"],
-        "second_order_share": rows[2]["share_of_customers"] if 2 in rows else 0.0,
-        "third_order_share": rows[3]["share_of_customers"] if 3 in rows else 0.0,
-        "median_days_1_2": first["median_days_to_next"],
-        "p80_days_1_2": first["p80_days_to_next"],
-        "max_order": params.max_order,
-        "reached_max": survival["order_number"].max(),
-        "thresholds": named.to_dicts(),
-        "stopped": round(stopped),
-        "possibly_returning": int(survival["possibly_returning"].sum()),
-        "censored": params.min_days_observed is not None,
-        "min_days_observed": params.min_days_observed,
-        "min_customers": params.min_customers,
-    }
-
-
-def charts(result: Result, ctx: Context) -> dict[str, Any]:
-    """The repeat-purchase funnel, the gap bubble chart and, with a breakdown, survival curves per group."""
-    from cjmgen.charts import builders as b
-
-    t = localized(LABELS, ctx.locale)
-    survival = result.tables["repeat_survival"]
-    out = {"funnel": _funnel(survival, t), "bubbles": _bubbles(result.tables["repeat_gaps"], survival, t,
-                                                              result.facts["max_order"])}
-    for key, frame in result.tables.items():
-        if key.startswith("repeat_survival_by_"):
-            top = frame.filter(pl.col("order_number") == 1).sort("customers", descending=True).head(10)["group"]
-            out["by_group"] = b.curves(
-                frame.filter(pl.col("group").is_in(top.implode())), x="order_number", y="share_of_customers",
-                series="group", x_title=t["Order number"], y_title=t["Share of the group's customers"],
-                title=t["Customers reaching each order, by group"], y_format=".0%", sequential=False)
-    return out
-
-
-def _funnel(survival: pl.DataFrame, t: dict[str, str]) -> Any:
-    import altair as alt
-
-    from cjmgen.charts.builders import WIDTH
-
-    data = alt.Data(values=survival.select("order_number", "customers", "share_of_customers").to_dicts())
-    base = alt.Chart(data, title=t["Repeat-purchase funnel"]).encode(
-        y=alt.Y("order_number:O", title=t["Order number"], sort="ascending"),
-        x=alt.X("customers:Q", title=t["Customers"], axis=alt.Axis(format=",.0f")))
-    bars = base.mark_bar()
-    labels = base.mark_text(align="left", dx=4, fontSize=10, color="#1b1b1b").encode(
-        text=alt.Text("share_of_customers:Q", format=".1%"))
-    return (bars + labels).properties(width=WIDTH - 140, height=max(22 * survival.height, 120))
-
-
-def _bubbles(gaps: pl.DataFrame, survival: pl.DataFrame, t: dict[str, str], max_order: int) -> Any:
-    import altair as alt
-
-    from cjmgen.charts.builders import WIDTH, binned_colour
-
-    y = alt.Y("order_number:Q", title=t["Order number"], scale=alt.Scale(domain=[1.5, max(max_order, 2) + 0.5], nice=False),
-              axis=alt.Axis(tickMinStep=1, format="d", values=list(range(2, max_order + 1))))
-    title = alt.TitleParams(t["Gaps between orders"], subtitle=t["Bubble: customers; colour: average check; red tick: P80 gap"])
-    colour = binned_colour("avg_check", *_typical_range(gaps), title=t["Average check"], fmt=",.0f", scheme="viridis")
-    sizes = alt.Legend(values=size_legend_values(int(gaps["customers"].max() or 1)), format=",.0f")
-    bubbles = alt.Chart(alt.Data(values=gaps.to_dicts()), title=title).mark_circle(
-        opacity=0.85, stroke="#555", strokeWidth=0.3).encode(
-        x=alt.X("days_from:Q", title=t["Days since the previous order (bin start; the last bin is open)"]),
-        y=y, size=alt.Size("customers:Q", title=t["Customers"], scale=alt.Scale(range=[8, 500]), legend=sizes),
-        color=colour)
-    p80 = survival.filter(pl.col("p80_days_to_next").is_not_null()).select(
-        (pl.col("order_number") + 1).alias("order_number"), "p80_days_to_next").filter(pl.col("order_number") <= max_order)
-    ticks = alt.Chart(alt.Data(values=p80.to_dicts())).mark_tick(color="#c0392b", thickness=2, size=16).encode(
-        x="p80_days_to_next:Q", y=y)
-    chart = (bubbles + ticks).properties(width=WIDTH - 180, height=max(26 * (max_order - 1), 160))
-    return chart.configure_legend(gradientLength=120, gradientThickness=12)  # the colour band; not settable per legend
-
-
-def size_legend_values(largest: int) -> list[int]:
-    """Up to three bubble sizes for the legend — the largest bubble, a quarter and a sixteenth of it, each rounded
-    down to one significant digit (never above the largest) — so the legend shows no empty "0" bubble and covers
-    the small ones."""
-    values = set()
-    for part in (largest, largest / 4, largest / 16):
-        if part >= 1:
-            digits = 10 ** math.floor(math.log10(part))
-            values.add(int(part // digits * digits))
-    return sorted(values) or [1]
-
-
-def _typical_range(gaps: pl.DataFrame) -> list[float]:
-    """5th–95th percentile of the average check weighted by customers: one odd bubble must not wash out the colours."""
-    ordered = gaps.filter(pl.col("avg_check").is_not_null()).sort("avg_check")
-    if ordered.is_empty():
-        return [0.0, 1.0]
-    share = ordered["customers"].cum_sum() / ordered["customers"].sum()
-    low = ordered.filter(share >= 0.05)["avg_check"][0]
-    high = ordered.filter(share >= 0.95)["avg_check"][0]
-    return [float(low), float(high if high > low else low + 1)]
-
-
-LABELS: dict[str, dict[str, str]] = {
-    "Order number": {"ru": "Номер заказа"}, "Customers": {"ru": "Клиенты"},
-    "Repeat-purchase funnel": {"ru": "Воронка повторных покупок"},
-    "Gaps between orders": {"ru": "Интервалы между заказами"},
-    "Bubble: customers; colour: average check; red tick: P80 gap": {
-        "ru": "Пузырёк — клиенты; цвет — средний чек; красный штрих — P80 интервала"},
-    "Days since the previous order (bin start; the last bin is open)": {
-        "ru": "Дней с предыдущего заказа (начало интервала; последний открыт)"},
-    "Average check": {"ru": "Средний чек"},
-    "Share of the group's customers": {"ru": "Доля клиентов группы"},
-    "Customers reaching each order, by group": {"ru": "Доля клиентов, дошедших до заказа, по группам"},
-    "Order": {"ru": "Заказ"}, "Reached": {"ru": "Дошли"}, "Share": {"ru": "Доля"},
-    "Conversion to next": {"ru": "Конверсия в следующий"}, "Churn after": {"ru": "Отток после"},
-    "Median days to next": {"ru": "Медиана дней до следующего"}, "P80 days to next": {"ru": "P80 дней до следующего"},
-    "Loyalty thresholds": {"ru": "Пороги лояльности"},
-}
-
-
-def methodology(params: Params, locale: str) -> str:
-    """The definitions behind the repeat-purchase chapter."""
-    d = params.min_days_observed
-    circular = params.breakdown == "segment"
-    if locale == "ru":
-        censor = (f"Конверсия и отток после заказа k считаются только по клиентам, чей k-й заказ был не менее чем за {d} "
-                  f"дн. до даты анализа (цензурирование недавних)." if d else
-                  "Отток не цензурируется: клиент, чей последний заказ был недавно, учитывается как ушедший; в отчёте "
-                  "указано, сколько таких клиентов купили в пределах P80-интервала до даты анализа (минимальный срок "
-                  "наблюдения, если его задать, исключает недавние заказы из знаменателя).")
-        return (f"Заказы идентифицированных клиентов (чек только из возвратов — не заказ) нумеруются по дате (при "
-                f"равенстве — по времени, затем по номеру чека), k = 1…{params.max_order}. Дошли до k — клиенты с ≥ k "
-                f"заказами; доля — от всех клиентов; конверсия k→k+1 = дошли до k+1 / дошли до k; отток = 1 − конверсия. "
-                f"Интервал — календарные дни между датами k-го и (k+1)-го заказа у продолживших; медиана и P80 — "
-                f"процентили с линейной интерполяцией (как numpy по умолчанию). Средний чек k-го заказа = выручка "
-                f"k-х заказов (за вычетом возвратов по этим чекам) / их число. {censor} Порог лояльности n — номер "
-                f"заказа, после которого отток падает сильнее всего: отток(n−1) − отток(n), при не менее "
-                f"{params.min_customers} клиентах в обоих знаменателях; интервал, которым нужно управлять, — P80 "
-                f"интервала между (n−1)-м и n-м заказом у тех, кто его сделал. Пузырьки: интервалы по "
-                f"{params.gap_bin_days} дн., от {params.max_gap_days} дн. — один открытый интервал; красные штрихи — P80."
-                + (" Кривые по RFM-сегментам отчасти тавтологичны: балл F сам задан числом заказов." if circular else ""))
-    censor = (f"Conversion and churn after order k count only customers whose k-th order was at least {d} days before "
-              f"the analysis date (recent orders are censored)." if d else
-              "Churn is not censored: a customer whose last order was recent counts as lost; the report states how many "
-              "such customers bought within the P80 gap before the analysis date (a minimum observation time, when "
-              "set, excludes recent orders from the denominator).")
-    return (f"Identified customers' orders (a receipt of returns only is not an order) are numbered by date (ties by "
-            f"time, then order id), k = 1…{params.max_order}. Reached k = customers with ≥ k orders; share = of all "
-            f"customers; conversion k→k+1 = reached k+1 / reached k; churn = 1 − conversion. Gap = calendar days between "
-            f"the dates of order k and k+1 for customers who continued; median and P80 are percentiles with linear "
-            f"interpolation (numpy's default). Average check at order k = revenue of the k-th orders (net of returns on "
-            f"those receipts) / their number. {censor} A loyalty threshold n is an order number after which churn falls "
-            f"most: churn(n−1) − churn(n), with at least {params.min_customers} customers in both denominators; the gap "
-            f"to manage is the P80 of the gap between order n−1 and n among customers who made order n. Bubbles: gaps "
-            f"binned by {params.gap_bin_days} days, {params.max_gap_days}+ days in one open bin; red ticks mark the P80."
-            + (" Curves by RFM segment are partly circular: the F score is itself the order count." if circular else ""))

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, localized
-from cjmgen.analyses.base import LegacyResult as Result
-from cjmgen.facts import money_sum
-from cjmgen.periods import GRACE_DAYS
+from cjmgen.analyses.base import Context, Result, table
+from cjmgen.facts import Sales, money_sum
+from cjmgen.periods import GRACE_DAYS, ends_after
 from cjmgen.spec.common import Strict
 
 name = "seasonality"
-title = {"en": "Seasonality", "ru": "Сезонность"}
 spec_block = None
 needs = {"transactions": ("date", "amount")}
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class Params(Strict):
@@ -31,6 +26,21 @@ class Params(Strict):
         1, ge=1, le=10, description="Compute the seasonal index (and name the peak and trough month) only when every "
                                     "calendar month has at least this many ratio-to-trend values; that takes "
                                     "12 × (min_years + 1) consecutive complete months (1 → 24).")
+
+    @property
+    def months_needed(self) -> int:
+        """Consecutive complete months the seasonal index needs (see `months_needed`)."""
+        return months_needed(self)
+
+    @property
+    def grace_days(self) -> int:
+        """GRACE_DAYS, for the methodology text."""
+        return GRACE_DAYS
+
+    @property
+    def covered_from_day(self) -> int:
+        """COVERED_FROM_DAY, for the methodology text."""
+        return COVERED_FROM_DAY
 
 
 COVERED_FROM_DAY = GRACE_DAYS + 1
@@ -44,30 +54,100 @@ def months_needed(params: Params) -> int:
     return 12 * (params.min_years + 1)
 
 
-def compute(ctx: Context, params: Params) -> Result:
+@dataclass(frozen=True)
+class MonthIndex:
+    """A calendar month (1–12; `name` is its English name, as in the CSV) and its seasonal index."""
+
+    month: int
+    name: str
+    index: float
+
+
+@dataclass(frozen=True)
+class YearGrowth:
+    """The last complete calendar year against the complete year before it."""
+
+    year: int
+    previous_year: int
+    revenue: float | None
+    orders: float | None
+    customers: float | None
+
+
+@dataclass(frozen=True)
+class BusiestWeekday:
+    """The weekday with the most orders (Monday = 1) and the weekend's share of orders."""
+
+    weekday: int
+    name: str
+    share: float
+    weekend_share: float
+
+
+@dataclass(frozen=True)
+class SeasonalityResult(Result):
+    """Monthly, month-of-year, weekday and seasonal-index tables, and the facts the chapter quotes."""
+
+    peak: MonthIndex | None
+    trough: MonthIndex | None
+    index_missing: Literal["too_few_months", "no_trend"] | None
+    """Why there is no seasonal index (None: there is one)."""
+    last_full_year: int | None
+    growth: YearGrowth | None
+    busiest: BusiestWeekday | None
+    months: int
+    complete_months: int
+    months_needed: int
+    min_years: int
+    first_complete_month: str | None
+    last_complete_month: str | None
+    partial_months: tuple[str, ...]
+    """Months the data does not wholly cover (`complete` false): drawn pale, left out of the index and year totals."""
+    partial_last_month: str | None
+    """The month as_of cuts short (as_of is not its last day), if any."""
+    as_of: dt.date
+    grace_days: int
+    covered_from_day: int
+    total_revenue: float
+    total_orders: int
+    monthly: pl.DataFrame = table("seasonality_monthly")  # table fields last: mypy reads table() as a default
+    month_of_year: pl.DataFrame = table("seasonality_month_of_year")
+    weekday: pl.DataFrame = table("seasonality_weekday")
+    index: pl.DataFrame = table("seasonality_index")
+
+
+def compute(ctx: Context, params: Params) -> SeasonalityResult:
     """Monthly, month-of-year and weekday tables plus peak/trough and year-over-year facts."""
+    assert ctx.facts is not None and ctx.facts.sales is not None
     sales = ctx.facts.sales
-    monthly = monthly_table(sales)
-    weekday = weekday_table(sales)
+    monthly, weekday = monthly_table(sales), weekday_table(sales)
     by_year = monthly.select(
         pl.col("month").str.slice(0, 4).cast(pl.Int32).alias("year"),
         pl.col("month").str.slice(5, 2).cast(pl.Int32).alias("month"),
         "revenue", "orders", "active_customers", "complete")
     index = seasonal_index(monthly, params)
-    facts = {**profile_facts(index), **year_facts(sales, by_year), **_weekday_facts(weekday), "months": monthly.height,
-             **coverage_facts(monthly, params)}
+    complete: list[str] = monthly.filter("complete")["month"].to_list()
+    missing: Literal["too_few_months", "no_trend"] | None = None
     if index.is_empty():  # too few complete months, or a trend that is zero somewhere (a year without revenue)
-        facts["index_missing"] = "too_few_months" if facts["complete_months"] < facts["months_needed"] else "no_trend"
-    tables = {"seasonality_monthly": monthly, "seasonality_month_of_year": by_year, "seasonality_weekday": weekday,
-              "seasonality_index": index}
-    return Result(name, tables, facts=facts)
+        missing = "too_few_months" if len(complete) < months_needed(params) else "no_trend"
+    peak, trough = peak_and_trough(index)
+    return SeasonalityResult(
+        peak=peak, trough=trough, index_missing=missing, last_full_year=last_full_year(by_year),
+        growth=year_growth(sales, by_year), busiest=busiest_weekday(weekday), months=monthly.height,
+        complete_months=len(complete), months_needed=months_needed(params), min_years=params.min_years,
+        first_complete_month=complete[0] if complete else None, last_complete_month=complete[-1] if complete else None,
+        partial_months=tuple(monthly.filter(~pl.col("complete"))["month"].to_list()),
+        partial_last_month=monthly["month"][-1] if ends_after(sales.as_of, "month") else None,
+        as_of=sales.as_of, grace_days=GRACE_DAYS, covered_from_day=COVERED_FROM_DAY,
+        total_revenue=round(float(monthly["revenue"].sum()), 6), total_orders=int(monthly["orders"].sum()),
+        monthly=monthly, month_of_year=by_year, weekday=weekday, index=index)
 
 
 def _month_start(day: pl.Expr) -> pl.Expr:
     return day.dt.truncate("1mo")
 
 
-def monthly_table(sales) -> pl.DataFrame:
+def monthly_table(sales: Sales) -> pl.DataFrame:
     """Every calendar month from the first line to as_of, empty months as zeros.
 
     A month is complete when the data covers it: it ends on or before as_of, and it is not the first month or the
@@ -103,24 +183,16 @@ def _covered_from(first_day: dt.date) -> dt.date:
     return (_first_of(first_day) + dt.timedelta(days=31)).replace(day=1)
 
 
-def coverage_facts(monthly: pl.DataFrame, params: Params) -> dict[str, Any]:
-    """Complete months found (first and last) against the months the seasonal index needs."""
-    complete = monthly.filter("complete")["month"]
-    return {"complete_months": complete.len(), "months_needed": months_needed(params), "min_years": params.min_years,
-            "covered_from_day": COVERED_FROM_DAY,
-            "first_complete_month": complete.first() if complete.len() else None,
-            "last_complete_month": complete.last() if complete.len() else None}
-
-
-def weekday_table(sales) -> pl.DataFrame:
+def weekday_table(sales: Sales) -> pl.DataFrame:
     """Orders (by order date) and revenue (by line date) per weekday, Monday = 1; shares of the totals."""
     orders = sales.orders.filter(pl.col("is_order")).group_by(pl.col("day").dt.weekday().alias("weekday")).agg(
         pl.len().alias("orders"))
     money = sales.order_days.group_by(pl.col("day").dt.weekday().alias("weekday")).agg(money_sum("revenue"))
-    grid = pl.DataFrame({"weekday": list(range(1, 8)), "name": list(WEEKDAYS)}, schema={"weekday": pl.Int8, "name": pl.String})
+    days = pl.date_range(dt.date(2024, 1, 1), dt.date(2024, 1, 7), eager=True)  # a Monday..Sunday
+    grid = pl.DataFrame({"weekday": days.dt.weekday(), "name": days.dt.strftime("%A")})  # English names, as in the CSV
     table = grid.join(orders, on="weekday", how="left").join(money, on="weekday", how="left").with_columns(
         pl.col("orders").fill_null(0).cast(pl.Int64), pl.col("revenue").fill_null(0.0))
-    total_orders, total_revenue = table["orders"].sum(), round(table["revenue"].sum(), 6)
+    total_orders, total_revenue = int(table["orders"].sum()), round(float(table["revenue"].sum()), 6)
     return table.select(
         pl.col("weekday").cast(pl.Int64), "name", "orders", "revenue",
         (pl.col("orders") / total_orders if total_orders else pl.lit(None, pl.Float64)).alias("orders_share"),
@@ -142,29 +214,41 @@ def seasonal_index(monthly: pl.DataFrame, params: Params) -> pl.DataFrame:
     ).filter(pl.col("trend") > 0).with_columns((pl.col("revenue") / pl.col("trend")).alias("ratio"))
     profile = ratios.group_by("month").agg(pl.col("ratio").mean(), pl.len().alias("years")).sort("month")
     empty = pl.DataFrame(schema={"month": pl.Int64, "name": pl.String, "years": pl.Int64, "index": pl.Float64})
-    if profile.height < 12 or profile["years"].min() < params.min_years:
+    if profile.height < 12 or int(profile["years"].min()) < params.min_years:  # type: ignore[arg-type]
         return empty
-    scale = 12 / profile["ratio"].sum()
-    return profile.select("month", pl.col("month").replace_strict(dict(enumerate(MONTHS, 1))).alias("name"),
+    scale = 12 / float(profile["ratio"].sum())
+    name = pl.date(2000, pl.col("month"), 1).dt.strftime("%B")  # English names, as in the CSV
+    return profile.select("month", name.alias("name"),
                           pl.col("years").cast(pl.Int64), (pl.col("ratio") * scale).alias("index"))
 
 
-def profile_facts(index: pl.DataFrame) -> dict[str, Any]:
+def peak_and_trough(index: pl.DataFrame) -> tuple[MonthIndex | None, MonthIndex | None]:
     """Peak and trough calendar month by seasonal index (index 1.25 = 25% above a trend month)."""
     if index.is_empty():
-        return {"peak_month": None, "trough_month": None}
+        return None, None
     ranked = index.sort(["index", "month"], descending=[True, False])
     peak, trough = ranked.row(0, named=True), ranked.row(-1, named=True)
-    return {"peak_month": peak["month"], "peak_month_name": peak["name"], "peak_index": peak["index"],
-            "trough_month": trough["month"], "trough_month_name": trough["name"], "trough_index": trough["index"]}
+    return (MonthIndex(month=peak["month"], name=peak["name"], index=peak["index"]),
+            MonthIndex(month=trough["month"], name=trough["name"], index=trough["index"]))
 
 
-def year_facts(sales, by_year: pl.DataFrame) -> dict[str, Any]:
-    """Growth of the last complete calendar year over the year before, when both are complete."""
+def _full_years(by_year: pl.DataFrame) -> list[int]:
+    """Calendar years whose twelve months are all complete, ascending."""
     full = by_year.group_by("year").agg(pl.col("complete").all() & (pl.len() == 12)).filter("complete")["year"]
-    years = sorted(full.to_list())
+    return sorted(full.to_list())
+
+
+def last_full_year(by_year: pl.DataFrame) -> int | None:
+    """The last complete calendar year, if any."""
+    years = _full_years(by_year)
+    return years[-1] if years else None
+
+
+def year_growth(sales: Sales, by_year: pl.DataFrame) -> YearGrowth | None:
+    """Growth of the last complete calendar year over the year before, when both are complete."""
+    years = _full_years(by_year)
     if len(years) < 2 or years[-2] != years[-1] - 1:
-        return {"last_full_year": years[-1] if years else None, "revenue_growth": None}
+        return None
     last, previous = years[-1], years[-2]
     totals = by_year.filter(pl.col("year").is_in([last, previous])).group_by("year").agg(
         money_sum("revenue"), pl.col("orders").sum())
@@ -173,109 +257,15 @@ def year_facts(sales, by_year: pl.DataFrame) -> dict[str, Any]:
     rows = {r["year"]: r for r in totals.join(customers, on="year", how="left").fill_null(0).iter_rows(named=True)}
     growth = {k: (rows[last][k] / rows[previous][k] - 1) if rows[previous][k] else None
               for k in ("revenue", "orders", "customers")}
-    return {"last_full_year": last, "previous_year": previous, "revenue_growth": growth["revenue"],
-            "orders_growth": growth["orders"], "customers_growth": growth["customers"]}
+    return YearGrowth(year=last, previous_year=previous, revenue=growth["revenue"], orders=growth["orders"],
+                      customers=growth["customers"])
 
 
-def _weekday_facts(weekday: pl.DataFrame) -> dict[str, Any]:
+def busiest_weekday(weekday: pl.DataFrame) -> BusiestWeekday | None:
+    """The weekday with the most orders (the earlier one on a tie), None without orders."""
     if weekday["orders"].sum() == 0:
-        return {"busiest_weekday": None}
+        return None
     top = weekday.sort(["orders", "weekday"], descending=[True, False]).row(0, named=True)
     weekend = weekday.filter(pl.col("weekday") >= 6)
-    return {"busiest_weekday": top["name"], "busiest_weekday_share": top["orders_share"],
-            "weekend_orders_share": weekend["orders_share"].sum()}
-
-
-def charts(result: Result, ctx: Context) -> dict[str, Any]:
-    """Revenue by month, orders and active customers by month, month-of-year lines per year, weekday profile."""
-    import altair as alt
-
-    from cjmgen.charts import builders as b
-
-    t = localized(LABELS, ctx.locale)
-    monthly = result.tables["seasonality_monthly"]
-    months = alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-90 if monthly.height > 14 else 0))
-    revenue = alt.Chart(alt.Data(values=monthly.select("month", "revenue").to_dicts()), title=t["Revenue by month"]).mark_bar(
-    ).encode(x=months, y=alt.Y("revenue:Q", title=t["Revenue"], axis=alt.Axis(format=",.0f")))
-    long = monthly.select("month", "orders", "active_customers").unpivot(index="month", variable_name="measure").with_columns(
-        pl.col("measure").replace_strict({"orders": t["Orders"], "active_customers": t["Active customers"]}))
-    counts = alt.Chart(alt.Data(values=long.to_dicts()), title=t["Orders and active customers by month"]).mark_line(
-        point=monthly.height <= 36).encode(
-        x=months, y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",.0f")),
-        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")))
-    short = [t[m + " (short)"] for m in MONTHS]
-    by_year = result.tables["seasonality_month_of_year"]
-    year_lines = alt.Chart(alt.Data(values=by_year.select("year", "month", "revenue").to_dicts()),
-                           title=t["Revenue by month of year"]).mark_line(point=True).encode(
-        x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=0, labelExpr=f"{short}[datum.value - 1]")),
-        y=alt.Y("revenue:Q", title=t["Revenue"], axis=alt.Axis(format=",.0f")),
-        color=alt.Color("year:O", title=None, scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(orient="right")))
-    weekday = result.tables["seasonality_weekday"].with_columns(pl.col("name").replace_strict({w: t[w] for w in WEEKDAYS}))
-    return {
-        "revenue": revenue.properties(width=b.WIDTH - 80, height=220),
-        "counts": counts.properties(width=b.WIDTH - 80, height=200),
-        "month_of_year": year_lines.properties(width=b.WIDTH - 140, height=240),
-        "weekday": b.paired_bars(weekday, category="name", values={t["orders"]: "orders_share", t["revenue"]: "revenue_share"},
-                                 title=t["Share of orders and revenue by weekday"]),
-    }
-
-
-LABELS: dict[str, dict[str, str]] = {
-    **{m: {"ru": r} for m, r in zip(MONTHS, ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
-                                              "сентябрь", "октябрь", "ноябрь", "декабрь"), strict=False)},
-    **{m + " (short)": {"en": m[:3], "ru": r} for m, r in zip(MONTHS, (
-        "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"), strict=False)},
-    **{w: {"ru": r} for w, r in zip(WEEKDAYS, ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота",
-                                                "воскресенье"), strict=False)},
-    "Revenue by month": {"ru": "Выручка по месяцам"}, "Revenue": {"ru": "Выручка"}, "Orders": {"ru": "Заказы"},
-    "Active customers": {"ru": "Активные клиенты"},
-    "Orders and active customers by month": {"ru": "Заказы и активные клиенты по месяцам"},
-    "Revenue by month of year": {"ru": "Выручка по месяцам года"}, "orders": {"ru": "заказы"}, "revenue": {"ru": "выручка"},
-    "Share of orders and revenue by weekday": {"ru": "Доля заказов и выручки по дням недели"},
-    "Month": {"ru": "Месяц"}, "Weekday": {"ru": "День недели"}, "Average check": {"ru": "Средний чек"},
-    "Share of orders": {"ru": "Доля заказов"}, "Share of revenue": {"ru": "Доля выручки"},
-    "no seasonal index, peak or trough month.": {
-        "ru": "сезонный индекс, пиковый и минимальный месяц не определяются."},
-    "Seasonal index": {"ru": "Сезонный индекс"}, "vs trend": {"ru": "к тренду"},
-    "active customers": {"ru": "активные клиенты"},
-    "The busiest weekday is": {"ru": "Самый загруженный день —"}, "of orders": {"ru": "заказов"},
-    "weekends": {"ru": "выходные"}, "partial month": {"ru": "неполный месяц"},
-    "Months marked * are partial: the data starts more than 7 days into the month, or the month ends after the "
-    "analysis date.": {
-        "ru": "Месяцы со * неполные: данные начинаются позже 8-го числа месяца или месяц заканчивается после даты "
-              "анализа."},
-}
-
-
-def methodology(params: Params, locale: str) -> str:
-    """The definitions behind the seasonality chapter."""
-    need, years = months_needed(params), params.min_years
-    if locale == "ru":
-        return ("Выручка месяца — сумма строк за месяц по дате строки, включая заказы без ID клиента и за вычетом "
-                "возвратов (возврат уменьшает выручку дня, когда он случился). Заказы — чеки с хотя бы одной "
-                "неотрицательной строкой, по дате заказа, включая заказы без ID клиента. Активные клиенты — "
-                "идентифицированные клиенты с заказом в месяце. Средний чек = выручка / заказы. Месяцы без продаж "
-                "показаны нулями. Месяц полный, если данные его покрывают: он закончился не позже даты анализа, а для "
-                f"первого месяца данных первая строка — не позже {COVERED_FROM_DAY}-го числа, то есть не более чем через "
-                f"{GRACE_DAYS} дней после 1-го (если клиника или магазин закрыты 1-го числа и в выходные, месяц не "
-                "теряется); остальные месяцы неполные (*). Сезонный индекс — "
-                "классическое мультипликативное разложение: выручка полного месяца / центрированное скользящее среднее "
-                "2×12 (тренд), среднее этих отношений по каждому календарному месяцу, двенадцать индексов нормированы "
-                f"к среднему 1; считается, если на каждый месяц есть не менее {years} отношения, то есть нужно не менее "
-                f"12 × ({years} + 1) = {need} полных месяцев подряд (по шесть месяцев до и после каждого отношения). "
-                "Пиковый и минимальный месяц — по индексу, поэтому рост сети не выдаётся за сезонность. Рост за год — "
-                "последний полный календарный год к предыдущему полному; активные клиенты года — уникальные за год. "
-                "Дни недели: понедельник = 1.")
-    return ("Monthly revenue = the sum of lines dated in the month, orders without a customer ID included, net of "
-            "returns (a return reduces the revenue of the day it happened). Orders = receipts with at least one "
-            "non-negative line, by order date, orders without a customer ID included. Active customers = identified "
-            "customers with an order in the month. Average check = revenue / orders. Months without sales show zeros. "
-            "A month is complete when the data covers it: it ends on or before the analysis date and, for the first "
-            f"month of the data, the first line falls at most {GRACE_DAYS} days after the 1st, i.e. on or before the "
-            f"{COVERED_FROM_DAY}th (a business closed on the 1st and over a weekend keeps the month); other months are "
-            "partial (*). Seasonal index: classical multiplicative decomposition — a complete month's revenue / the centred 2×12 moving average (the trend), "
-            "averaged per calendar month, the twelve indices scaled to average 1; computed when every calendar month "
-            f"has at least {years} ratio(s), which takes 12 × ({years} + 1) = {need} consecutive complete months (six "
-            "months either side of each ratio). Peak and trough months come from the index, so a growing chain's "
-            "trend is not mistaken for seasonality. Year-over-year growth: the last complete calendar year vs the "
-            "complete year before; a year's active customers are distinct over the year. Weekdays: Monday = 1.")
+    return BusiestWeekday(weekday=top["weekday"], name=top["name"], share=top["orders_share"],
+                          weekend_share=float(weekend["orders_share"].sum()))

@@ -21,21 +21,35 @@ def _values(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dicts()
 
 
+def titled(title: str, subtitle: str | None) -> Any:
+    """A chart title, with a subtitle line when one is given (e.g. what a dashed line or a pale cell means)."""
+    return _alt().TitleParams(title, subtitle=subtitle) if subtitle else title
+
+
+PARTIAL_OPACITY = 0.35
+"""Opacity of a mark whose period is cut at the analysis date (partly observed): pale, never read as a collapse."""
+
+
 def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, x_title: str, y_title: str, title: str,
-            fmt: str = ",.0f", ordinal_x: bool = False) -> Any:
-    """A labelled heatmap of value over x × y (y listed top to bottom in data order, highest R on top)."""
+            fmt: str = ",.0f", ordinal_x: bool = False, partial: str | None = None, subtitle: str | None = None) -> Any:
+    """A labelled heatmap of value over x × y (y listed top to bottom in data order, highest R on top).
+
+    `partial` names a boolean column: those cells are drawn pale (their period is only partly observed).
+    """
     alt = _alt()
-    data = alt.Data(values=_values(frame.select(x, y, value)))
+    data = alt.Data(values=_values(frame.select(x, y, value, *([partial] if partial else []))))
     y_sort = sorted(frame[y].unique().to_list(), reverse=frame[y].dtype.is_numeric())
     x_sort = sorted(frame[x].unique().to_list())
     rows = max(len(y_sort), 1)
     cell = 44 if rows <= 6 else max(min(28, 420 // rows), 12)
-    base = alt.Chart(data, title=title).encode(
+    base = alt.Chart(data, title=titled(title, subtitle)).encode(
         x=alt.X(f"{x}:O", title=x_title, sort=x_sort, axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{y}:O", title=y_title, sort=y_sort),
     )
     rect = base.mark_rect().encode(color=alt.Color(f"{value}:Q", title=None, legend=None,
                                                    scale=alt.Scale(scheme="blues")))
+    if partial:
+        rect = rect.encode(opacity=alt.condition(f"datum['{partial}']", alt.value(PARTIAL_OPACITY), alt.value(1.0)))
     crowded = len(x_sort) > 12
     if crowded and not fmt.endswith("%"):
         fmt = ".2~s"  # 12.3k: long numbers do not fit narrow cells
@@ -69,19 +83,45 @@ def paired_bars(frame: pl.DataFrame, *, category: str, values: dict[str, str], t
 
 
 def curves(frame: pl.DataFrame, *, x: str, y: str, series: str, x_title: str, y_title: str, title: str,
-           y_format: str = ",.0f", sequential: bool = True) -> Any:
-    """One line per series (cohort curves use a sequential palette: newer cohorts darker)."""
+           y_format: str = ",.0f", sequential: bool = True, partial: str | None = None,
+           subtitle: str | None = None) -> Any:
+    """One line per series (cohort curves use a sequential palette: newer cohorts darker).
+
+    `partial` names a boolean column: each series' partial points hang off its line as a pale dashed piece.
+    """
     alt = _alt()
     order = sorted(frame[series].unique().to_list())
     scale = alt.Scale(scheme="viridis", reverse=True) if sequential else alt.Scale(scheme="tableau10")
     many = len(order) > 12
     legend = alt.Legend(orient="right", columns=2 if many else 1, labelFontSize=8 if many else 10, symbolSize=30)
-    return alt.Chart(alt.Data(values=_values(frame.select(x, y, series))), title=title).mark_line(
-        point=not many, strokeWidth=1.5).encode(
-        x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1, format="d")),
-        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
-        color=alt.Color(f"{series}:O", sort=order, scale=scale, title=None, legend=legend),
-    ).properties(width=WIDTH - 160, height=280)
+    encoding = {"x": alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1, format="d")),
+                "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+                "color": alt.Color(f"{series}:O", sort=order, scale=scale, title=None, legend=legend)}
+    solid, dashed = split_partial(frame, series, x, partial)
+    line = alt.Chart(alt.Data(values=_values(solid.select(x, y, series)))).mark_line(
+        point=not many, strokeWidth=1.5).encode(**encoding)
+    if dashed is not None:
+        line += alt.Chart(alt.Data(values=_values(dashed.select(x, y, series, "_piece")))).mark_line(
+            point=not many, strokeWidth=1.5, strokeDash=[4, 3], opacity=0.6).encode(detail="_piece:N", **encoding)
+    return line.properties(title=titled(title, subtitle), width=WIDTH - 160, height=280)
+
+
+def split_partial(frame: pl.DataFrame, series: str, x: str,
+                  partial: str | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """(rows of the solid lines, rows of the dashed pieces). Each dashed piece (column `_piece`) joins a partial row to
+    its neighbour in the series, or is a partial row alone, so a partial period never reads as a collapse of the
+    solid line and the solid line never crosses it."""
+    if partial is None or not frame[partial].any():
+        return frame, None
+    rows = frame.sort(series, x).with_row_index("_piece")
+    others = [c for c in rows.columns if c not in ("_piece", series)]
+    following = rows.with_columns(pl.col(others).shift(-1).over(series))
+    starts = rows.filter((pl.col(partial) | following[partial].fill_null(False)) & following[x].is_not_null())["_piece"]
+    alone = rows.filter(pl.col(partial) & following[x].is_null()
+                        & ~pl.col("_piece").is_in((starts + 1).implode()))
+    pieces = pl.concat([rows.filter(pl.col("_piece").is_in(starts.implode())),
+                        following.filter(pl.col("_piece").is_in(starts.implode())), alone])
+    return rows.filter(~pl.col(partial)).drop("_piece"), pieces.sort("_piece", x)
 
 
 def _cuts(low: float, high: float, step: float) -> list[float]:

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, get_day_names, get_month_names
 from babel.numbers import format_compact_decimal, format_decimal, get_currency_symbol, parse_pattern
 
 from cjmgen.i18n import currency_symbol
@@ -62,3 +62,11 @@ class Formatter:
     def date(self, value: dt.date | None, style: str = "long") -> str:
         """Date in the locale: 31 December 2023 / 31 декабря 2023 г."""
         return "—" if value is None else format_date(value, format=style, locale=self.locale)
+
+    def month(self, number: int | None, width: str = "wide") -> str:
+        """Calendar month 1–12 by name, as it stands alone: January / январь (width "abbreviated": Jan / янв.)."""
+        return "—" if number is None else str(get_month_names(width, "stand-alone", self.locale)[number])
+
+    def weekday(self, number: int | None, width: str = "wide") -> str:
+        """ISO weekday 1–7 (Monday = 1) by name, as it stands alone: Monday / понедельник."""
+        return "—" if number is None else str(get_day_names(width, "stand-alone", self.locale)[number - 1])

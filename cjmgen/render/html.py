@@ -100,7 +100,8 @@ def render_html(doc: Document, user_templates: Path | None, base_dir: Path | Non
     env = environment(user_templates)
     project = doc.spec.project
     fmt = Formatter(project.locale, project.currency)
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, top=top_rows, where=where)
+    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, top=top_rows, where=where,
+                       month=fmt.month, weekday=fmt.weekday)
     words = translations(project.locale)
     env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
     t = words.gettext
