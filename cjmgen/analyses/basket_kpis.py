@@ -4,12 +4,12 @@ of identified orders, per store and per month, against the network (all stores p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, Result, table
+from cjmgen.analyses.base import Context, Result, Table
 from cjmgen.periods import period_index, period_label, purchase_units
 from cjmgen.spec.common import Strict
 
@@ -56,10 +56,9 @@ class BasketResult(Result):
     share_last: float | None
     min_orders: int
     min_store_orders: int
-    # tables last: a field declared with table() counts as one with a default
-    by_store: pl.DataFrame | None = table("basket_by_store")
-    by_month: pl.DataFrame = table("basket_by_month")
-    store_month: pl.DataFrame | None = table("basket_store_month")
+    by_store: Annotated[pl.DataFrame | None, Table("basket_by_store")]
+    by_month: Annotated[pl.DataFrame, Table("basket_by_month")]
+    store_month: Annotated[pl.DataFrame | None, Table("basket_store_month")]
 
 
 def compute(ctx: Context, params: Params) -> BasketResult:

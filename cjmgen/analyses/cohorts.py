@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, NeedsFor, Result, table
+from cjmgen.analyses.base import Context, NeedsFor, Result, Table
 from cjmgen.facts import Sales, first_order_values, money_sum
 from cjmgen.periods import ends_after, period_index, period_label, period_number
 from cjmgen.spec.common import Strict
@@ -85,7 +85,7 @@ class CohortsResult(Result):
     partial_period: str | None
     """Label of the period that contains as_of when as_of is not its last day (its cells are partial)."""
     as_of: dt.date
-    retention: pl.DataFrame = table("cohort_retention")  # table fields last: mypy reads table() as a default
+    retention: Annotated[pl.DataFrame, Table("cohort_retention")]
     """cohort, period, cohort_size, active_customers, retention, revenue, orders, cumulative_revenue_per_customer,
     partial (the cell's calendar period is the one cut at as_of)."""
 

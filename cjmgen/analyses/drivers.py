@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from cjmgen.analyses.base import Context, Result, table
+from cjmgen.analyses.base import Context, Result, Table
 from cjmgen.analyses.drivers_core import (
     ALL,
     DRIVERS,
@@ -188,15 +188,14 @@ class DriversResult(Result):
     fastest_group: GroupChange | None
     slowest_group: GroupChange | None
     """Among groups with enough orders, when at least two have them."""
-    # tables last: a field declared with table() counts as one with a default
-    formula: pl.DataFrame = table("drivers_formula")
+    formula: Annotated[pl.DataFrame, Table("drivers_formula")]
     """period, group, buyers, customers, orders, orders_per_customer, avg_check, depth, price, revenue, items,
     start, end."""
-    targets: pl.DataFrame = table("drivers_targets")
+    targets: Annotated[pl.DataFrame, Table("drivers_targets")]
     """group, driver, current, increase, target."""
-    sensitivity: pl.DataFrame = table("drivers_sensitivity")
+    sensitivity: Annotated[pl.DataFrame, Table("drivers_sensitivity")]
     """driver, variance_share, months."""
-    factors: pl.DataFrame | None = table("drivers_factors")
+    factors: Annotated[pl.DataFrame | None, Table("drivers_factors")]
     """driver, base, current, contribution, share_of_change, change; None without two complete periods."""
 
     @property

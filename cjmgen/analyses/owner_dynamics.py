@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import Field, field_validator
 
-from cjmgen.analyses.base import Context, Result, table
+from cjmgen.analyses.base import Context, Result, Table
 from cjmgen.facts import numbered_orders as numbered
 from cjmgen.periods import GRACE_DAYS, period_index, period_label
 from cjmgen.spec.common import IntList, Strict
@@ -94,9 +94,8 @@ class OwnerResult(Result):
     network_periods: list[dict[str, Any]]
     last_period_rows: pl.DataFrame
     """The owner × period rows of the last compared period."""
-    # tables last: a field declared with table() counts as one with a default
-    dynamics: pl.DataFrame = table("owner_dynamics")
-    summary: pl.DataFrame = table("owner_summary")
+    dynamics: Annotated[pl.DataFrame, Table("owner_dynamics")]
+    summary: Annotated[pl.DataFrame, Table("owner_summary")]
 
 
 def needs_for(params: Params) -> list[tuple[tuple[str | int, ...], str, str]]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import polars as pl
 from pydantic import Field, model_validator
 
 from cjmgen import scoring
-from cjmgen.analyses.base import Context, NeedsFor, Result, table
+from cjmgen.analyses.base import Context, NeedsFor, Result, Table
 from cjmgen.facts import Sales, first_order_values, money_sum
 from cjmgen.facts import numbered_orders as numbered
 from cjmgen.spec.common import Strict
@@ -95,9 +95,9 @@ class RepeatResult(Result):
     censored: bool
     min_days_observed: int | None
     min_customers: int
-    survival: pl.DataFrame = table("repeat_survival")  # table fields last: mypy reads table() as a default
-    gaps: pl.DataFrame = table("repeat_gaps")
-    threshold_candidates: pl.DataFrame = table("repeat_thresholds")
+    survival: Annotated[pl.DataFrame, Table("repeat_survival")]
+    gaps: Annotated[pl.DataFrame, Table("repeat_gaps")]
+    threshold_candidates: Annotated[pl.DataFrame, Table("repeat_thresholds")]
 
     def exported_tables(self) -> dict[str, pl.DataFrame]:
         """The survival, gap and threshold tables and, with a breakdown, repeat_survival_by_<breakdown>."""

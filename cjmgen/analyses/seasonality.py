@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, Result, table
+from cjmgen.analyses.base import Context, Result, Table
 from cjmgen.facts import Sales, money_sum
 from cjmgen.periods import GRACE_DAYS, ends_after
 from cjmgen.spec.common import Strict
@@ -110,10 +110,10 @@ class SeasonalityResult(Result):
     covered_from_day: int
     total_revenue: float
     total_orders: int
-    monthly: pl.DataFrame = table("seasonality_monthly")  # table fields last: mypy reads table() as a default
-    month_of_year: pl.DataFrame = table("seasonality_month_of_year")
-    weekday: pl.DataFrame = table("seasonality_weekday")
-    index: pl.DataFrame = table("seasonality_index")
+    monthly: Annotated[pl.DataFrame, Table("seasonality_monthly")]
+    month_of_year: Annotated[pl.DataFrame, Table("seasonality_month_of_year")]
+    weekday: Annotated[pl.DataFrame, Table("seasonality_weekday")]
+    index: Annotated[pl.DataFrame, Table("seasonality_index")]
 
 
 def compute(ctx: Context, params: Params) -> SeasonalityResult:
