@@ -179,3 +179,22 @@ def test_survey_names_a_missing_column():
     with pytest.raises(UserError) as caught:
         survey.compute(_survey_ctx(frame), survey.Params(questions=["q", "nope"]))
     assert str(caught.value) == "data/survey.csv: analyses.survey: survey has no column 'nope'; columns found: respondent_id, q"
+
+
+@pytest.mark.parametrize("locale, nps, expected", [
+    ("ru", -2.4, "NPS равен −2: промоутеров (9–10) 21\u00a0%, критиков (0–6) 23\u00a0% из 21 ответа."),
+    ("en", 2.0, "NPS is 2: 21% promoters (9–10) and 23% detractors (0–6) among 21 answers."),
+])
+def test_nps_sentence_has_a_real_minus_and_plural_forms(locale: str, nps: float, expected: str):
+    from types import SimpleNamespace
+
+    from cjmgen.i18n import translations
+    from cjmgen.render.formatting import Formatter
+    from cjmgen.render.html import environment
+
+    env = environment(None)
+    fmt = Formatter(locale, "RUB")
+    env.filters.update(num=fmt.num, pct=fmt.pct, dec=fmt.dec)
+    env.install_gettext_translations(translations(locale), newstyle=True)
+    result = SimpleNamespace(nps=survey.Nps(0.23, 0.56, 0.21, nps, 21))
+    assert env.get_template("_survey_nps.html").render(result=result).strip() == expected

@@ -291,3 +291,37 @@ def test_survey_columns_named_in_the_spec_are_checked_and_located_before_compute
         f"{at(12, 'nps')}: analyses.survey.ratings[1]: survey needs survey.nps; the spec maps no such column and "
         "data/survey.csv has none",
     ]
+
+
+# --- layout of the maps ------------------------------------------------------------------------------------------
+
+def test_traffic_map_shows_every_name_whole_inside_its_tile():
+    from cjmgen.charts import qfd_map
+    from cjmgen.charts.qfd_common import line_count
+
+    long = {**SMALL, "journey": {**SMALL["journey"], "touchpoints": [
+        {**t, "name": "Утренний приём и вечерняя встреча с воспитателем группы"} if t["id"] == "t1" else t
+        for t in SMALL["journey"]["touchpoints"]]}}
+    result, _ = _run(long)
+    spec = qfd_map.traffic_map(result, Theme("ru")).to_dict()
+    tiles = next(layer["data"]["values"] for layer in spec["layer"] if layer["mark"]["type"] == "text"
+                 and layer["data"]["values"] and "yt" in layer["data"]["values"][0])
+    for tile in tiles:
+        assert "…" not in tile["text"]
+        assert tile["y"] <= tile["yt"] and tile["yt"] + line_count(tile["text"]) * qfd_map.TILE_LINE <= tile["y2"]
+    assert any(t["text"].replace("\n", " ") == "Утренний приём и вечерняя встреча с воспитателем группы" for t in tiles)
+
+
+def test_quadrant_labels_keep_off_the_threshold_lines():
+    from cjmgen.charts.qfd_map import QUADRANT, _extent, place_labels
+
+    # points hugging a vertical threshold at quality 3: a label running right of the left point would cross it
+    rows = [{"quality": 2.9, "importance": 1.0, "label": "A long touchpoint name"},
+            {"quality": 3.1, "importance": 1.0, "label": "Another long name"}]
+    line = (280.0 - 2, 0.0, 280.0 + 2, QUADRANT[1])  # quality 3 on a 1–5 axis 560 px wide
+    placed = place_labels(rows, ((1.0, 5.0), (0.0, 2.0)), QUADRANT, [line])
+    for p in placed:
+        px = (p["quality"] - 1) / 4 * QUADRANT[0]
+        width = _extent(p["label"])[0]
+        x0 = px + p["dx"] if p["align"] == "left" else (px + p["dx"] - width if p["align"] == "right" else px - width / 2)
+        assert x0 + width <= line[0] or x0 >= line[2], p
