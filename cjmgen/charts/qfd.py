@@ -97,9 +97,9 @@ def _grid(result: QfdResult, factors: list[dict[str, Any]], row_y: dict[str, flo
           max_width: float) -> _Grid:
     col, spans = _columns(result)
     names = labels_by_id(result.status_map)
-    label_px = min(max([text_px(f["name"], 9) for f in factors] + [text_px(theme._("Touchpoint score"), 9)]), 170.0)
+    label_px = min(max([text_px(f["name"], 9) for f in factors] + [text_px(theme._("Touchpoint score"), 9)]), 240.0)
     weight_px = 34.0
-    tp_px = min(max(text_px(n, 9) for n in names.values()), 150.0)
+    tp_px = min(max(text_px(n, 9) for n in names.values()), 220.0)
     n_cols = max(col.values(), default=0) + 1
     cell_px = max(18.0, min(34.0, (max_width - label_px - weight_px - 8) / n_cols))
     heads = [wrap(name, max((b - a) * cell_px, 72), 8.5) for name, a, b in spans]
