@@ -11,6 +11,9 @@ import pytest
 from cjmgen import api
 from cjmgen.analyses import ANALYSES, journey, matrices, maturity, params_of, survey
 from cjmgen.analyses.base import Context
+from cjmgen.charts import chart_module
+from cjmgen.charts.maturity import radar_points
+from cjmgen.charts.theme import Theme
 from cjmgen.errors import UserError
 from cjmgen.facts import Facts, build_facts
 from cjmgen.spec.loader import load_spec
@@ -78,17 +81,17 @@ def _compute(spec: dict, module=journey):
 
 def test_journey_without_data_or_qfd():
     result, _ = _compute(MAP)
-    stages = result.tables["journey_stages"]
+    stages = result.stages
     assert stages["stage"].to_list() == ["need", "deal", "use"]
     assert stages["touchpoints"].to_list() == [1, 2, 1]
     assert stages["offline"].to_list() == [0, 2, 0] and stages["planned"].to_list() == [0, 0, 1]
     assert stages["quality"].to_list() == [3.0, 3.0, None]
     assert stages["importance"].null_count() == 3
-    assert result.facts["weakest_stage"] == "Need"  # ties by map order
-    lanes = result.tables["journey_lanes"]
+    assert result.weakest_stage == "Need"  # ties by map order
+    lanes = result.lanes
     assert lanes.select("lane", "stage").rows() == [("thoughts", "need"), ("thoughts", "use"), ("kpi", "deal"), ("custom_1", "deal")]
-    assert result.tables["journey_roles"].select("role", "stage").rows() == [("boss", "deal"), ("boss", "use")]
-    states = dict(result.tables["journey_touchpoints"].select("touchpoint", "state").iter_rows())
+    assert result.roles.select("role", "stage").rows() == [("boss", "deal"), ("boss", "use")]
+    states = dict(result.touchpoints.select("touchpoint", "state").iter_rows())
     assert states == {"site": None, "call": None, "visit": None, "app": "to_be_introduced"}
 
 
@@ -97,10 +100,10 @@ def test_journey_with_qfd_has_importance_per_stage():
                            "links": {"site": {"f": 9}, "call": {"f": 3}, "visit": {"f": 1}},
                            "thresholds": {"importance": 3, "quality": 3.5}}}
     result, _ = _compute(spec)
-    stages = result.tables["journey_stages"]
+    stages = result.stages
     assert stages["importance"].to_list() == pytest.approx([9.0, 4.0, 0.0])
     assert stages["importance_share"].sum() == pytest.approx(1.0)
-    states = dict(result.tables["journey_touchpoints"].select("touchpoint", "state").iter_rows())
+    states = dict(result.touchpoints.select("touchpoint", "state").iter_rows())
     assert states == {"site": "key_touchpoint", "call": "works_effectively", "visit": "needs_improvement",
                       "app": "to_be_introduced"}
 
@@ -110,13 +113,13 @@ def test_maturity_radar_polygon_and_facts():
         {"id": "a", "name": "A", "score": 4, "target": 4}, {"id": "b", "name": "B", "score": 2, "target": 4},
         {"id": "c", "name": "C", "score": 1, "target": 2}, {"id": "d", "name": "D", "score": 0}]}}
     result, ctx = _compute(spec, maturity)
-    assert result.facts["weakest"] == "D" and result.facts["largest_gap"] == "B"
-    points = maturity.radar_points([4, 2, 1, 0], 0, 4)
+    assert result.weakest == "D" and result.largest_gap == "B"
+    points = radar_points([4, 2, 1, 0], 0, 4)
     assert points[0] == pytest.approx((0.0, 1.0))        # top
     assert points[1] == pytest.approx((0.5, 0.0))        # right, half way
     assert points[2] == pytest.approx((0.0, -0.25))      # bottom
     assert points[3] == pytest.approx((0.0, 0.0))        # centre
-    radar = maturity.charts(result, ctx)["maturity_radar"].to_dict()
+    radar = chart_module("maturity").charts(result, Theme(ctx.locale))["maturity_radar"].to_dict()
     assert radar["width"] == radar["height"] <= 700
 
 
@@ -124,7 +127,7 @@ def test_matrices_are_tables_with_the_spec_headers():
     spec = {**MAP, "matrices": [{"id": "triggers", "title": "Triggers", "columns": ["Segment", "Timing"],
                                  "rows": [["Champions", 30], ["Sleeping", "Day 90"]]}]}
     result, _ = _compute(spec, matrices)
-    assert result.tables["matrix_triggers"].rows() == [("Champions", "30"), ("Sleeping", "Day 90")]
+    assert result.exported_tables()["matrix_triggers"].rows() == [("Champions", "30"), ("Sleeping", "Day 90")]
 
 
 @pytest.mark.parametrize("folder", ["b2b-distributor", "kindergarten"])
@@ -135,11 +138,11 @@ def test_examples_validate_and_compute(folder: str):
     ctx = Context(loaded.spec, facts)
     for name in api.enabled_analyses(loaded.spec):
         result = ANALYSES[name].compute(ctx, params_of(ANALYSES[name], loaded.spec))
-        for chart in ANALYSES[name].charts(result, ctx).values():
+        for chart in chart_module(name).charts(result, Theme(ctx.locale)).values():
             chart.to_dict()
         if name == "qfd":
-            assert result.tables["qfd_touchpoints"]["share"].sum() == pytest.approx(1.0)
-            assert result.facts["weights_source"] == ("survey" if folder == "kindergarten" else "spec")
+            assert result.touchpoints["share"].sum() == pytest.approx(1.0)
+            assert result.weights_source == ("survey" if folder == "kindergarten" else "spec")
 
 
 def test_kindergarten_survey_recovers_the_simulated_order():
@@ -149,7 +152,7 @@ def test_kindergarten_survey_recovers_the_simulated_order():
     loaded = api.validate(EXAMPLES / "kindergarten" / "project.yaml")
     facts = build_facts({t: s.frame for t, s in api.read_sources(loaded).items()}, None)
     result = ANALYSES["qfd"].compute(Context(loaded.spec, facts), loaded.spec.qfd)
-    top = result.tables["qfd_weights"].sort("weight", descending=True)["column"].head(3).to_list()
+    top = result.weights.sort("weight", descending=True)["column"].head(3).to_list()
     assert top == ["Воспитатели", "Безопасность", "Обратная_связь"]
 
 
@@ -163,12 +166,12 @@ def test_survey_distributions_and_nps_by_hand():
                           "discount": ["big", "big", "points", None, "big", "small", "", "points", "big", "big"],
                           "recommend": [10, 9, 9, 8, 7, 6, 0, 10, None, 5]})
     result = survey.compute(_survey_ctx(frame), survey.Params(questions=["discount"], nps="recommend"))
-    rows = result.tables["survey_answers"].select("answer", "respondents", "share").rows()
+    rows = result.answers.select("answer", "respondents", "share").rows()
     assert rows == [("big", 5, 5 / 8), ("points", 2, 2 / 8), ("small", 1, 1 / 8)]  # blanks are not answers
     # 9 scores: promoters 10, 9, 9, 10 = 4/9; detractors 6, 0, 5 = 3/9 → NPS = 100 · 1/9
-    assert result.facts["nps"] == pytest.approx(100 / 9)
-    assert result.facts["nps_respondents"] == 9
-    assert result.tables["survey_nps"]["score"].to_list() == list(range(11))
+    assert result.nps.nps == pytest.approx(100 / 9)
+    assert result.nps.respondents == 9
+    assert result.nps_scores["score"].to_list() == list(range(11))
 
 
 def test_survey_names_a_missing_column():
@@ -176,3 +179,22 @@ def test_survey_names_a_missing_column():
     with pytest.raises(UserError) as caught:
         survey.compute(_survey_ctx(frame), survey.Params(questions=["q", "nope"]))
     assert str(caught.value) == "data/survey.csv: analyses.survey: survey has no column 'nope'; columns found: respondent_id, q"
+
+
+@pytest.mark.parametrize("locale, nps, expected", [
+    ("ru", -2.4, "NPS равен −2: промоутеров (9–10) 21\u00a0%, критиков (0–6) 23\u00a0% из 21 ответа."),
+    ("en", 2.0, "NPS is 2: 21% promoters (9–10) and 23% detractors (0–6) among 21 answers."),
+])
+def test_nps_sentence_has_a_real_minus_and_plural_forms(locale: str, nps: float, expected: str):
+    from types import SimpleNamespace
+
+    from cjmgen.i18n import translations
+    from cjmgen.render.formatting import Formatter
+    from cjmgen.render.html import environment
+
+    env = environment(None)
+    fmt = Formatter(locale, "RUB")
+    env.filters.update(num=fmt.num, pct=fmt.pct, dec=fmt.dec)
+    env.install_gettext_translations(translations(locale), newstyle=True)
+    result = SimpleNamespace(nps=survey.Nps(0.23, 0.56, 0.21, nps, 21))
+    assert env.get_template("_survey_nps.html").render(result=result).strip() == expected

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from cjmgen.analyses import qfd
 from cjmgen.analyses import qfd_core as core
 from cjmgen.analyses.base import Context
+from cjmgen.charts.theme import Theme
 from cjmgen.errors import UserError
 from cjmgen.facts import Facts
 from cjmgen.spec.journey import Journey, Qfd
@@ -50,24 +51,24 @@ def _run(spec: dict, tables: dict[str, pl.DataFrame] | None = None):
 
 def test_hand_computed_matrix_scores_shares_ranks_and_totals():
     result, _ = _run(SMALL)
-    points = {r["touchpoint"]: r for r in result.tables["qfd_touchpoints"].iter_rows(named=True)}
+    points = {r["touchpoint"]: r for r in result.touchpoints.iter_rows(named=True)}
     assert {k: round(v["score"], 10) for k, v in points.items()} == {"t1": 5.4, "t2": 1.0, "t3": 1.8}
     assert points["t1"]["share"] == pytest.approx(5.4 / 8.2)
     assert points["t2"]["share"] == pytest.approx(1.0 / 8.2)
     assert {k: v["rank"] for k, v in points.items()} == {"t1": 1, "t3": 2, "t2": 3}
-    assert result.tables["qfd_touchpoints"].columns[:6] == ["touchpoint", "name", "stage", "score", "share", "rank"]
-    stages = dict(result.tables["qfd_stages"].select("stage", "score").iter_rows())
+    assert result.touchpoints.columns[:6] == ["touchpoint", "name", "stage", "score", "share", "rank"]
+    stages = dict(result.stages.select("stage", "score").iter_rows())
     assert stages == pytest.approx({"a": 5.4, "b": 2.8})
-    groups = {r["group"]: (r["weight"], r["score"]) for r in result.tables["qfd_groups"].iter_rows(named=True)}
+    groups = {r["group"]: (r["weight"], r["score"]) for r in result.groups.iter_rows(named=True)}
     assert groups["G"] == pytest.approx((0.7, 7.0))
     assert groups[core.NO_GROUP] == pytest.approx((0.3, 1.2))
-    cell = result.tables["qfd_matrix"].filter((pl.col("factor") == "f1") & (pl.col("touchpoint") == "t1")).row(0, named=True)
+    cell = result.matrix.filter((pl.col("factor") == "f1") & (pl.col("touchpoint") == "t1")).row(0, named=True)
     assert (cell["weight"], cell["strength"], cell["score"]) == (0.5, 9.0, 4.5)
-    assert result.tables["qfd_matrix"].columns[:5] == ["factor", "touchpoint", "weight", "strength", "score"]
-    assert result.tables["qfd_matrix"].height == 9
-    assert result.facts["top_touchpoints"] == ["Website", "App", "Call centre"]
-    assert result.facts["key_group"] == "G"
-    assert result.facts["total_score"] == pytest.approx(8.2)
+    assert result.matrix.columns[:5] == ["factor", "touchpoint", "weight", "strength", "score"]
+    assert result.matrix.height == 9
+    assert result.top_touchpoints == ["Website", "App", "Call centre"]
+    assert result.key_group == "G"
+    assert result.total_score == pytest.approx(8.2)
 
 
 def test_a_strong_link_of_weight_012_scores_108():
@@ -75,16 +76,16 @@ def test_a_strong_link_of_weight_012_scores_108():
                                          {"id": "rest", "name": "Rest", "weight": 0.88}],
                              "links": {"t1": {"fast": 9}}}}
     result, _ = _run(spec)
-    cell = result.tables["qfd_matrix"].filter((pl.col("factor") == "fast") & (pl.col("touchpoint") == "t1"))
+    cell = result.matrix.filter((pl.col("factor") == "fast") & (pl.col("touchpoint") == "t1"))
     assert cell["score"][0] == pytest.approx(1.08)
 
 
 def test_status_from_importance_and_quality_medians():
     result, _ = _run(SMALL)
-    status = dict(result.tables["touchpoint_status"].select("touchpoint", "state").iter_rows())
+    status = dict(result.status.select("touchpoint", "state").iter_rows())
     # existing: t1 (importance 5.4, quality 3), t2 (1.0, 4) → medians 3.2 and 3.5
-    assert result.facts["importance_threshold"] == pytest.approx(3.2)
-    assert result.facts["quality_threshold"] == pytest.approx(3.5)
+    assert result.importance_threshold == pytest.approx(3.2)
+    assert result.quality_threshold == pytest.approx(3.5)
     assert status == {"t1": "key_touchpoint", "t2": "works_effectively", "t3": "to_be_introduced"}
 
 
@@ -93,22 +94,22 @@ def test_spec_thresholds_and_audits_override():
     audits = pl.DataFrame({"touchpoint": ["t1", "t1", "t2", "t1", "ghost"], "score": [4.0, 5.0, 2.0, 1.0, 3.0],
                            "competitor": [None, None, None, "Rival", None]})
     result, _ = _run(spec, {"touchpoint_audits": audits})
-    rows = {r["touchpoint"]: r for r in result.tables["touchpoint_status"].iter_rows(named=True)}
+    rows = {r["touchpoint"]: r for r in result.status.iter_rows(named=True)}
     assert rows["t1"]["quality"] == 4.5 and rows["t1"]["audits"] == 2  # own audits only; the competitor row is apart
     assert (rows["t1"]["competitor"], rows["t1"]["competitor_quality"]) == ("Rival", 1.0)
     assert rows["t2"]["quality"] == 2.0  # audits win over the spec's quality
     assert {k: v["state"] for k, v in rows.items()} == {
         "t1": "works_effectively", "t2": "key_touchpoint", "t3": "to_be_introduced"}
-    assert result.facts["unmatched_audits"] == 1
+    assert result.unmatched_audits == 1
 
 
 def test_normalize_rescales_and_reports_the_original_sum():
     spec = {**SMALL, "qfd": {**SMALL["qfd"], "normalize": True,
                              "factors": [{**f, "weight": f["weight"] * 2} for f in SMALL["qfd"]["factors"]]}}
     result, _ = _run(spec)
-    assert result.facts["normalized_from"] == pytest.approx(2.0)
-    assert result.tables["qfd_weights"]["weight"].sum() == pytest.approx(1.0)
-    assert dict(result.tables["qfd_touchpoints"].select("touchpoint", "score").iter_rows())["t1"] == pytest.approx(5.4)
+    assert result.normalized_from == pytest.approx(2.0)
+    assert result.weights["weight"].sum() == pytest.approx(1.0)
+    assert dict(result.touchpoints.select("touchpoint", "score").iter_rows())["t1"] == pytest.approx(5.4)
 
 
 # --- a second, plain-Python implementation on random inputs -----------------------------------------------------
@@ -232,19 +233,28 @@ def test_survey_weights_flow_through_compute():
                     "links": {"t1": {"f0": 9}, "t2": {"f1": 9}, "t3": {"f2": 9}},
                     "stability": {"resamples": 80, "top": 1}}}
     result, ctx = _run(spec, {"survey": _survey(400, [0.7, 0.2, 0.1])})
-    assert result.facts["weights_source"] == "survey"
-    assert result.facts["top_touchpoints"][0] == "Website"
-    assert 0 <= result.facts["stability_share"] <= 1
-    assert {"beta", "beta_low", "beta_high", "weight_low", "weight_high"} <= set(result.tables["qfd_weights"].columns)
-    assert "`overall`" in qfd.methodology(ctx.spec.qfd, "en") and "бутстреп" in qfd.methodology(ctx.spec.qfd, "ru")
+    assert result.weights_source == "survey"
+    assert result.top_touchpoints[0] == "Website"
+    assert 0 <= result.stability_share <= 1
+    assert {"beta", "beta_low", "beta_high", "weight_low", "weight_high"} <= set(result.weights.columns)
+    assert "`overall`" in _methodology(ctx.spec.qfd, "en") and "бутстреп" in _methodology(ctx.spec.qfd, "ru")
+
+
+def _methodology(params, locale: str) -> str:
+    from cjmgen.render.html import environment
+
+    return environment(None).get_template(f"methodology/qfd.{locale}.md").render(params=params, locale=locale)
 
 
 def test_charts_fit_an_a4_page():
+    from cjmgen.charts import qfd as qfd_charts
+    from cjmgen.render.svg import chart_spec
+
     result, ctx = _run(SMALL)
-    charts = qfd.charts(result, ctx)
+    charts = qfd_charts.charts(result, Theme(ctx.locale))
     assert set(charts) == {"qfd_heatmap", "qfd_weights", "qfd_ranking", "traffic_map", "importance_quality"}
     for name, chart in charts.items():
-        spec = chart.to_dict()
+        spec = chart_spec(chart, "#1f4e79", ctx.locale)
         width = spec.get("width", 0)
         assert isinstance(width, (int, float)) and width <= 760, name
         assert spec["config"]["view"]["stroke"] is None
@@ -281,3 +291,37 @@ def test_survey_columns_named_in_the_spec_are_checked_and_located_before_compute
         f"{at(12, 'nps')}: analyses.survey.ratings[1]: survey needs survey.nps; the spec maps no such column and "
         "data/survey.csv has none",
     ]
+
+
+# --- layout of the maps ------------------------------------------------------------------------------------------
+
+def test_traffic_map_shows_every_name_whole_inside_its_tile():
+    from cjmgen.charts import qfd_map
+    from cjmgen.charts.qfd_common import line_count
+
+    long = {**SMALL, "journey": {**SMALL["journey"], "touchpoints": [
+        {**t, "name": "Утренний приём и вечерняя встреча с воспитателем группы"} if t["id"] == "t1" else t
+        for t in SMALL["journey"]["touchpoints"]]}}
+    result, _ = _run(long)
+    spec = qfd_map.traffic_map(result, Theme("ru")).to_dict()
+    tiles = next(layer["data"]["values"] for layer in spec["layer"] if layer["mark"]["type"] == "text"
+                 and layer["data"]["values"] and "yt" in layer["data"]["values"][0])
+    for tile in tiles:
+        assert "…" not in tile["text"]
+        assert tile["y"] <= tile["yt"] and tile["yt"] + line_count(tile["text"]) * qfd_map.TILE_LINE <= tile["y2"]
+    assert any(t["text"].replace("\n", " ") == "Утренний приём и вечерняя встреча с воспитателем группы" for t in tiles)
+
+
+def test_quadrant_labels_keep_off_the_threshold_lines():
+    from cjmgen.charts.qfd_map import QUADRANT, _extent, place_labels
+
+    # points hugging a vertical threshold at quality 3: a label running right of the left point would cross it
+    rows = [{"quality": 2.9, "importance": 1.0, "label": "A long touchpoint name"},
+            {"quality": 3.1, "importance": 1.0, "label": "Another long name"}]
+    line = (280.0 - 2, 0.0, 280.0 + 2, QUADRANT[1])  # quality 3 on a 1–5 axis 560 px wide
+    placed = place_labels(rows, ((1.0, 5.0), (0.0, 2.0)), QUADRANT, [line])
+    for p in placed:
+        px = (p["quality"] - 1) / 4 * QUADRANT[0]
+        width = _extent(p["label"])[0]
+        x0 = px + p["dx"] if p["align"] == "left" else (px + p["dx"] - width if p["align"] == "right" else px - width / 2)
+        assert x0 + width <= line[0] or x0 >= line[2], p

@@ -2,47 +2,93 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import polars as pl
 
 from cjmgen.analyses import qfd_core as core
-from cjmgen.analyses.base import Context
-from cjmgen.analyses.base import LegacyResult as Result
+from cjmgen.analyses.base import Context, Result, table
 from cjmgen.spec.journey import Journey
 
+__all__ = ["LANES", "JourneyResult", "Params", "compute", "name", "needs", "spec_block"]
+
 name = "journey"
-title = {"en": "Customer journey map", "ru": "Карта пути клиента"}
 Params = None
 spec_block = "journey"
 needs: dict[str, tuple[str, ...]] = {}
 
-LANE_NAMES = {"thoughts": "Thoughts and needs", "emotions": "Emotions", "barriers": "Barriers and pains",
-              "tools": "Tools", "loyalty": "Loyalty mechanics", "kpi": "KPI"}
-"""Built-in free-text lanes → English row titles (the template translates them)."""
+LANES = ("thoughts", "emotions", "barriers", "tools", "loyalty", "kpi")
+"""Built-in free-text lanes (the chapter names them)."""
 
 
-def compute(ctx: Context, params: Journey) -> Result:
+@dataclass(frozen=True)
+class Lane:
+    """One free-text row of the map: a built-in lane key or a custom lane's name, and its text per stage id."""
+
+    key: str
+    name: str
+    cells: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Role:
+    """A decision-making role and the stage ids where it acts."""
+
+    id: str
+    name: str
+    stages: list[str]
+    concerns: str | None
+
+
+@dataclass(frozen=True)
+class JourneyResult(Result):
+    """Stages with counts, quality and importance; touchpoints with status; lanes and roles of the map."""
+
+    lane_rows: list[Lane]
+    """Built-in lanes in map order (empty ones included, their cells empty), then the custom lanes."""
+    role_list: list[Role]
+    stage_count: int
+    touchpoint_count: int
+    online: int
+    offline: int
+    planned: int
+    has_importance: bool
+    has_quality: bool
+    weakest_stage: str | None
+    """The stage with the lowest mean touchpoint quality (ties by map order), when more than one is assessed."""
+    weakest_stage_quality: float | None
+    quality_min: float
+    quality_max: float
+    stages: pl.DataFrame = table("journey_stages")
+    """stage, name, description, order, touchpoints, online, offline, planned, quality, importance, importance_share."""
+    touchpoints: pl.DataFrame = table("journey_touchpoints")
+    lanes: pl.DataFrame = table("journey_lanes")
+    roles: pl.DataFrame | None = table("journey_roles")
+    """One row per role × stage; None when the journey names no roles."""
+
+    def lane(self, key: str) -> Lane:
+        """A built-in lane by key."""
+        return next(lane for lane in self.lane_rows if lane.key == key)
+
+
+def compute(ctx: Context, params: Journey) -> JourneyResult:
     """Touchpoints with quality / importance / status, per-stage totals, lanes and roles as tables."""
     points = _touchpoints(ctx, params)
     stages = _stages(params, points)
-    tables = {"journey_stages": stages, "journey_touchpoints": points.drop("stage_order", "order"),
-              "journey_lanes": _lanes(params)}
-    if params.roles:
-        tables["journey_roles"] = _roles(params)
     assessed = stages.filter(pl.col("quality").is_not_null()).sort(["quality", "order"])
-    facts: dict[str, Any] = {
-        "stages": len(params.stages), "touchpoints": points.height, "roles": len(params.roles),
-        "online": int((points["channel"] == "online").sum()), "offline": int((points["channel"] == "offline").sum()),
-        "planned": int((points["status"] == "planned").sum()),
-        "has_importance": ctx.spec.qfd is not None, "has_quality": bool(points["quality"].is_not_null().any()),
-        "weakest_stage": assessed["name"][0] if assessed.height > 1 else None,
-        "weakest_stage_quality": float(assessed["quality"][0]) if assessed.height > 1 else None,
-        "quality_min": params.quality_scale.min, "quality_max": params.quality_scale.max,
-        "status_names": core.STATUS_NAMES, "status_colours": core.STATUS_COLOURS,
-        "lane_names": LANE_NAMES,
-    }
-    return Result(name, tables, facts)
+    return JourneyResult(
+        stages=stages, touchpoints=points.drop("stage_order", "order"), lanes=_lanes(params),
+        roles=_roles(params) if params.roles else None,
+        lane_rows=_lane_rows(params),
+        role_list=[Role(r.id, r.name, list(r.stages), r.concerns) for r in params.roles],
+        stage_count=len(params.stages), touchpoint_count=points.height,
+        online=int((points["channel"] == "online").sum()), offline=int((points["channel"] == "offline").sum()),
+        planned=int((points["status"] == "planned").sum()),
+        has_importance=ctx.spec.qfd is not None, has_quality=bool(points["quality"].is_not_null().any()),
+        weakest_stage=assessed["name"][0] if assessed.height > 1 else None,
+        weakest_stage_quality=float(assessed["quality"][0]) if assessed.height > 1 else None,
+        quality_min=params.quality_scale.min, quality_max=params.quality_scale.max,
+    )
 
 
 def _touchpoints(ctx: Context, journey: Journey) -> pl.DataFrame:
@@ -77,17 +123,22 @@ def _stages(journey: Journey, points: pl.DataFrame) -> pl.DataFrame:
             .sort("order"))
 
 
+def _lane_rows(journey: Journey) -> list[Lane]:
+    built_in = [Lane(key, key, dict(getattr(journey.lanes, key))) for key in LANES]
+    custom = [Lane(f"custom_{i + 1}", lane.name, dict(lane.cells)) for i, lane in enumerate(journey.lanes.custom)]
+    return built_in + custom
+
+
 def _lanes(journey: Journey) -> pl.DataFrame:
     """Every free-text cell of the map: lane, lane name, stage, text (in map order)."""
-    rows = []
-    for key in LANE_NAMES:
-        cells = getattr(journey.lanes, key)
-        rows += [{"lane": key, "lane_name": LANE_NAMES[key], "stage": s.id, "text": cells[s.id]}
-                 for s in journey.stages if s.id in cells]
-    for i, lane in enumerate(journey.lanes.custom):
-        rows += [{"lane": f"custom_{i + 1}", "lane_name": lane.name, "stage": s.id, "text": lane.cells[s.id]}
-                 for s in journey.stages if s.id in lane.cells]
+    rows = [{"lane": lane.key, "lane_name": LANE_NAMES.get(lane.key, lane.name), "stage": s.id, "text": lane.cells[s.id]}
+            for lane in _lane_rows(journey) for s in journey.stages if s.id in lane.cells]
     return pl.DataFrame(rows, schema={"lane": pl.String, "lane_name": pl.String, "stage": pl.String, "text": pl.String})
+
+
+LANE_NAMES = {"thoughts": "Thoughts and needs", "emotions": "Emotions", "barriers": "Barriers and pains",
+              "tools": "Tools", "loyalty": "Loyalty mechanics", "kpi": "KPI"}
+"""The lane_name column of tables/journey_lanes.csv for built-in lanes (a data contract, kept in English)."""
 
 
 def _roles(journey: Journey) -> pl.DataFrame:
@@ -95,54 +146,6 @@ def _roles(journey: Journey) -> pl.DataFrame:
     names = {s.id: s.name for s in journey.stages}
     order = {s.id: i for i, s in enumerate(journey.stages)}
     rows = [{"role": r.id, "name": r.name, "stage": s, "stage_name": names[s], "concerns": r.concerns}
-            for r in journey.roles for s in sorted(r.stages, key=order.get)]
+            for r in journey.roles for s in sorted(r.stages, key=order.__getitem__)]
     return pl.DataFrame(rows, schema={"role": pl.String, "name": pl.String, "stage": pl.String, "stage_name": pl.String,
                                       "concerns": pl.String})
-
-
-def charts(result: Result, ctx: Context) -> dict[str, Any]:
-    """The journey map is an HTML table; the traffic-map chart lives in the QFD chapter."""
-    return {}
-
-
-LABELS: dict[str, dict[str, str]] = {
-    "Thoughts and needs": {"ru": "Мысли и потребности"}, "Emotions": {"ru": "Эмоции"},
-    "Barriers and pains": {"ru": "Барьеры и боли"}, "Tools": {"ru": "Инструменты"},
-    "Loyalty mechanics": {"ru": "Механики лояльности"}, "KPI": {"ru": "KPI"},
-    "Touchpoints online": {"ru": "Точки контакта онлайн"}, "Touchpoints offline": {"ru": "Точки контакта офлайн"},
-    "Touchpoint quality": {"ru": "Качество точек контакта"}, "Touchpoint importance": {"ru": "Важность точек контакта"},
-    "Decision roles": {"ru": "Роли в принятии решения"}, "Decision-making roles": {"ru": "Роли в принятии решения"},
-    "Role": {"ru": "Роль"}, "Concerns": {"ru": "Что важно"}, "Stages": {"ru": "Этапы"},
-    "Journey stages": {"ru": "Этапы пути клиента"}, "Journey map": {"ru": "Карта пути клиента"},
-    "Online": {"ru": "Онлайн"}, "Offline": {"ru": "Офлайн"}, "Planned": {"ru": "Планируется"},
-    "mean": {"ru": "среднее"}, "of the total": {"ru": "от общего"},
-    "Importance (share of QFD score)": {"ru": "Важность (доля балла QFD)"}, "Mean quality": {"ru": "Среднее качество"},
-    "I = importance (QFD score), Q = quality on the scale {low}–{high}.":
-        {"ru": "I — важность (балл QFD), Q — качество по шкале {low}–{high}."},
-    "Q = quality on the scale {low}–{high}.": {"ru": "Q — качество по шкале {low}–{high}."},
-    ("The journey runs through {stages} stages and {points} touchpoints: {online} online, {offline} offline, "
-     "{planned} of them planned."):
-        {"ru": "Путь клиента проходит {stages} этапов и {points} точек контакта: {online} онлайн, {offline} офлайн, "
-               "из них {planned} планируются."},
-    "The weakest stage by touchpoint quality is {stage}: {quality} on average.":
-        {"ru": "Самый слабый этап по качеству точек контакта — «{stage}»: в среднем {quality}."},
-    "{roles} decision-making roles take part in the purchase.": {"ru": "В решении о покупке участвуют ролей: {roles}."},
-}
-
-
-def methodology(params: Journey, locale: str) -> str:
-    """Definitions behind the journey map."""
-    from cjmgen.analyses.qfd import plain
-
-    scale = f"{plain(params.quality_scale.min, locale)}–{plain(params.quality_scale.max, locale)}"
-    if locale == "ru":
-        return ("Этапы, строки-«дорожки» и точки контакта заданы в спецификации. Качество точки — средняя собственная "
-                "оценка аудита точек контакта, если точка проверялась, иначе оценка качества из проекта (шкала "
-                f"{scale}); качество этапа — среднее по его оценённым точкам. Важность точки — её балл QFD (см. главу о "
-                "доме качества), важность этапа — сумма баллов его точек и её доля в общем балле. Цвет точки на карте — "
-                "её статус «важность × качество».")
-    return ("Stages, lanes and touchpoints come from the spec. A touchpoint's quality is its mean own audit score "
-            f"(touchpoint audits) when audited, else the quality score given in the project (scale {scale}); a stage's quality is the "
-            "mean over its assessed touchpoints. A touchpoint's importance is its QFD score (see the house-of-quality "
-            "chapter); a stage's importance is the sum of its touchpoints' scores and that sum's share of the total. The "
-            "colour of a touchpoint on the map is its importance × quality status.")

@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import polars as pl
 
-from cjmgen.analyses.base import Context
-from cjmgen.analyses.base import LegacyResult as Result
+from cjmgen.analyses.base import Context, Result
 from cjmgen.spec.journey import Matrix
 
+__all__ = ["MatricesResult", "MatrixTable", "Params", "compute", "name", "needs", "spec_block"]
+
 name = "matrices"
-title = {"en": "Strategy matrices", "ru": "Матрицы стратегии"}
 Params = None
 spec_block = "matrices"
 needs: dict[str, tuple[str, ...]] = {}
 
 
-def compute(ctx: Context, params: list[Matrix]) -> Result:
-    """Each matrix as a table `matrix_<id>` with the spec's headers (exported as CSV)."""
-    tables = {f"matrix_{m.id}": pl.DataFrame([dict(zip(m.columns, row, strict=False)) for row in m.rows],
-                                             schema={c: pl.String for c in m.columns}) for m in params}
-    return Result(name, tables, {"matrices": len(params)})
+@dataclass(frozen=True)
+class MatrixTable:
+    """One matrix: its id, title, note and the rows as text under the spec's headers."""
+
+    id: str
+    title: str
+    note: str | None
+    table: pl.DataFrame
 
 
-def charts(result: Result, ctx: Context) -> dict[str, Any]:
-    """Matrices are tables only."""
-    return {}
+@dataclass(frozen=True)
+class MatricesResult(Result):
+    """Every matrix in spec order, each exported as tables/matrix_<id>.csv."""
+
+    matrices: list[MatrixTable]
+
+    def exported_tables(self) -> dict[str, pl.DataFrame]:
+        """matrix_<id> → table (the ids come from the spec, so the fields cannot be declared one by one)."""
+        return {f"matrix_{m.id}": m.table for m in self.matrices}
 
 
-LABELS: dict[str, dict[str, str]] = {}
-
-
-def methodology(params: list[Matrix], locale: str) -> str:
-    """Matrices are the consultants' own content, shown as written."""
-    if locale == "ru":
-        return "Матрицы составлены проектной командой и приведены так, как заданы в спецификации; расчётов в них нет."
-    return "The matrices are the project team's own content, shown as written in the spec; nothing in them is computed."
+def compute(ctx: Context, params: list[Matrix]) -> MatricesResult:
+    """Each matrix as a table of strings with the spec's headers."""
+    return MatricesResult([
+        MatrixTable(m.id, m.title, m.note, pl.DataFrame([dict(zip(m.columns, row, strict=False)) for row in m.rows],
+                                                        schema={c: pl.String for c in m.columns}))
+        for m in params])

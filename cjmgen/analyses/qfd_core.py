@@ -15,19 +15,8 @@ import polars as pl
 from cjmgen.errors import Problem, UserError
 from cjmgen.spec.journey import Journey, Qfd, Thresholds
 
-STATUS_NAMES = {"works_effectively": "Works effectively", "key_touchpoint": "Key touchpoint: needs attention",
-                "needs_improvement": "Needs improvement", "to_be_introduced": "To be introduced",
-                "not_assessed": "Quality not assessed"}
-"""Importance × quality status code → English name (translated through the analyses' LABELS), in legend order."""
-
-STATUSES = tuple(STATUS_NAMES)
-
-STATUS_COLOURS = {"works_effectively": "#2e7d32", "key_touchpoint": "#c62828", "needs_improvement": "#f2a900",
-                  "to_be_introduced": "#1565c0", "not_assessed": "#9e9e9e"}
-"""Traffic-light colours of the statuses (same order as STATUSES)."""
-
-DARK_STATUSES = frozenset({"works_effectively", "key_touchpoint", "to_be_introduced"})
-"""Statuses whose colour needs white text."""
+STATUSES = ("works_effectively", "key_touchpoint", "needs_improvement", "to_be_introduced", "not_assessed")
+"""Importance × quality status codes, in legend order (names and colours live in cjmgen/charts/qfd_common.py)."""
 
 NO_GROUP = "—"
 
@@ -84,6 +73,7 @@ def spec_weights(qfd: Qfd) -> Weights:
 def survey_weights(survey: pl.DataFrame, qfd: Qfd, source_file: str, resample: bool = True) -> Weights:
     """Normalized |standardized OLS coefficients| of the target on factor ratings, t-intervals, bootstrap."""
     spec = qfd.weights_from
+    assert spec is not None
     columns = [f.column or f.id for f in qfd.factors]
     data = _survey_matrix(survey, [*columns, spec.target], source_file)
     n, p = data.shape[0], len(columns)
@@ -125,7 +115,8 @@ def _zscore(data: np.ndarray) -> np.ndarray | None:
     std = data.std(axis=0, ddof=1)
     if np.any(std == 0):
         return None
-    return (data - data.mean(axis=0)) / std
+    scaled: np.ndarray = (data - data.mean(axis=0)) / std
+    return scaled
 
 
 def _ols_with_intervals(x: np.ndarray, y: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -171,7 +162,7 @@ def qfd_matrix(weights: pl.DataFrame, points: pl.DataFrame, qfd: Qfd) -> pl.Data
 
 def touchpoint_scores(matrix: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
     """Score (column sum), share of the total and rank (ties broken by map order) per touchpoint."""
-    sums = matrix.group_by("touchpoint").agg(pl.col("score").sum())
+    sums = matrix.group_by("touchpoint").agg(pl.col("score").sum()).sort("touchpoint")  # a fixed order: the same total to the last bit
     total = float(sums["score"].sum())
     scored = points.join(sums, on="touchpoint", how="left").with_columns(pl.col("score").fill_null(0.0))
     # scores equal up to float noise (0.3 + 0.6 vs 0.9) tie, and ties go by map order
