@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import polars as pl
 
 from cjmgen.analyses import qfd_core as core
-from cjmgen.analyses.base import Context, Result, table
+from cjmgen.analyses.base import Context, Result, Table
 from cjmgen.spec.journey import Journey
 
 __all__ = ["LANES", "JourneyResult", "Params", "compute", "name", "needs", "spec_block"]
@@ -59,11 +60,11 @@ class JourneyResult(Result):
     weakest_stage_quality: float | None
     quality_min: float
     quality_max: float
-    stages: pl.DataFrame = table("journey_stages")
+    stages: Annotated[pl.DataFrame, Table("journey_stages")]
     """stage, name, description, order, touchpoints, online, offline, planned, quality, importance, importance_share."""
-    touchpoints: pl.DataFrame = table("journey_touchpoints")
-    lanes: pl.DataFrame = table("journey_lanes")
-    roles: pl.DataFrame | None = table("journey_roles")
+    touchpoints: Annotated[pl.DataFrame, Table("journey_touchpoints")]
+    lanes: Annotated[pl.DataFrame, Table("journey_lanes")]
+    roles: Annotated[pl.DataFrame | None, Table("journey_roles")]
     """One row per role × stage; None when the journey names no roles."""
 
     def lane(self, key: str) -> Lane:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import polars as pl
 
-from cjmgen.analyses.base import Context, Result, table
+from cjmgen.analyses.base import Context, Result, Table
 from cjmgen.spec.journey import Maturity
 
 __all__ = ["MaturityResult", "Params", "compute", "name", "needs", "spec_block"]
@@ -36,7 +37,7 @@ class MaturityResult(Result):
     benchmark_name: str | None
     """The benchmark's name from the spec (the chapter says "Benchmark" when none is given)."""
     note: str | None
-    dimensions: pl.DataFrame = table("maturity")
+    dimensions: Annotated[pl.DataFrame, Table("maturity")]
     """dimension, name, score, target, benchmark, comment, gap, benchmark_gap — in radar order."""
 
 

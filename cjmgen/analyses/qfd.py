@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import polars as pl
 
 from cjmgen.analyses import qfd_core as core
-from cjmgen.analyses.base import Context, NeedsFor, Result, table
+from cjmgen.analyses.base import Context, NeedsFor, Result, Table
 from cjmgen.spec.journey import Qfd
 
 __all__ = ["Params", "QfdResult", "SurveyFit", "compute", "name", "needs", "needs_for", "spec_block"]
@@ -91,14 +91,14 @@ class QfdResult(Result):
     """"bootstrap" or "jitter"."""
     jitter: float
     unmatched_audits: int
-    weights: pl.DataFrame = table("qfd_weights")
-    matrix: pl.DataFrame = table("qfd_matrix")
-    touchpoints: pl.DataFrame = table("qfd_touchpoints")
+    weights: Annotated[pl.DataFrame, Table("qfd_weights")]
+    matrix: Annotated[pl.DataFrame, Table("qfd_matrix")]
+    touchpoints: Annotated[pl.DataFrame, Table("qfd_touchpoints")]
     """Ranked touchpoints: score, share, rank, stage, channel, status, top_share, rank_low, rank_high."""
-    stages: pl.DataFrame = table("qfd_stages")
-    status: pl.DataFrame = table("touchpoint_status")
+    stages: Annotated[pl.DataFrame, Table("qfd_stages")]
+    status: Annotated[pl.DataFrame, Table("touchpoint_status")]
     """One row per touchpoint by rank: importance, quality, audits, competitor, state."""
-    groups: pl.DataFrame | None = table("qfd_groups")
+    groups: Annotated[pl.DataFrame | None, Table("qfd_groups")]
     """Totals per factor group; None when no factor has a group."""
 
     @property

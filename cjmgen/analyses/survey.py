@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
 import polars as pl
 from pydantic import Field
 
-from cjmgen.analyses.base import Context, NeedsFor, Result, table
+from cjmgen.analyses.base import Context, NeedsFor, Result, Table
 from cjmgen.errors import Problem, UserError
 from cjmgen.spec.common import Strict
 
@@ -60,10 +61,10 @@ class SurveyResult(Result):
     respondents: int
     questions: list[Question]
     nps: Nps | None
-    answers: pl.DataFrame | None = table("survey_answers")
+    answers: Annotated[pl.DataFrame | None, Table("survey_answers")]
     """question, label, answer, respondents, share — most frequent answer first per question."""
-    ratings: pl.DataFrame | None = table("survey_ratings")
-    nps_scores: pl.DataFrame | None = table("survey_nps")
+    ratings: Annotated[pl.DataFrame | None, Table("survey_ratings")]
+    nps_scores: Annotated[pl.DataFrame | None, Table("survey_nps")]
     """Every score 0–10: respondents, share, group."""
 
 

@@ -60,14 +60,14 @@ def share_heatmap(cells: pl.DataFrame, theme: Theme) -> Any:
         colour = alt.Color("identified_share:Q", legend=None, scale=alt.Scale(scheme="blues"))
     else:
         # 5th–95th percentile: one odd early month must not put every other cell into the top class
-        low, high = (float(shares.quantile(q, "linear")) for q in (0.05, 0.95)) if shares.len() else (0.0, 1.0)
+        low, high = (float(shares.quantile(q, "linear") or 0.0) for q in (0.05, 0.95)) if shares.len() else (0.0, 1.0)
         colour = b.binned_colour("identified_share", low, high, title=None, fmt=".0%" if high - low >= 0.05 else ".1%",
                                legend={"orient": "right"})
     chart = base.mark_rect().encode(color=colour)
     if labelled:
         chart += base.mark_text(fontSize=7 if column < 24 else 9).encode(
             text=alt.Text("identified_share:Q", format=".0%"),
-            color=alt.condition("datum.identified_share > 0.6 * " + str(float(shares.max() or 0)),
+            color=alt.condition("datum.identified_share > 0.6 * " + str(_top(shares)),
                                 alt.value("white"), alt.value("#1b1b1b")))
     chart = chart.properties(title=theme._("Share of orders with a customer ID, store × month"), width=column * len(months),
                              height=height)
@@ -104,3 +104,9 @@ def _month_line(by_month: pl.DataFrame, theme: Theme) -> Any:
         y=alt.Y("identified_share:Q", title=None, axis=b.number_axis(".0%", tick_count=4),
                 scale=alt.Scale(zero=False)),
     ).properties(width=600, height=180)
+
+
+def _top(shares: pl.Series) -> float:
+    """The largest share (0 when there is none)."""
+    top = shares.max()
+    return float(top) if isinstance(top, int | float) else 0.0

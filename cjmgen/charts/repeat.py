@@ -55,7 +55,8 @@ def bubbles(gaps: pl.DataFrame, survival: pl.DataFrame, theme: Theme, max_order:
               axis=alt.Axis(tickMinStep=1, format="d", values=list(range(2, max_order + 1))))
     heading = alt.TitleParams(_("Gaps between orders"), subtitle=_("Bubble: customers; colour: average check; red tick: P80 gap"))
     colour = b.binned_colour("avg_check", *typical_range(gaps), title=_("Average check"), fmt=",.0f", scheme="viridis")
-    sizes = alt.Legend(values=size_legend_values(int(gaps["customers"].max() or 1)), format=",.0f")
+    most = gaps["customers"].max()
+    sizes = alt.Legend(values=size_legend_values(int(most) if isinstance(most, int | float) else 1), format=",.0f")
     circles = alt.Chart(alt.Data(values=gaps.to_dicts()), title=heading).mark_circle(
         opacity=0.85, stroke="#555", strokeWidth=0.3).encode(
         x=alt.X("days_from:Q", title=_("Days since the previous order (bin start; the last bin is open)")),

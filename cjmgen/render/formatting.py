@@ -65,8 +65,8 @@ class Formatter:
 
     def month(self, number: int | None, width: str = "wide") -> str:
         """Calendar month 1–12 by name, as it stands alone: January / январь (width "abbreviated": Jan / янв.)."""
-        return "—" if number is None else str(get_month_names(width, "stand-alone", self.locale)[number])
+        return "—" if number is None else str(get_month_names(width, "stand-alone", self.locale)[number])  # type: ignore[arg-type]
 
     def weekday(self, number: int | None, width: str = "wide") -> str:
         """ISO weekday 1–7 (Monday = 1) by name, as it stands alone: Monday / понедельник."""
-        return "—" if number is None else str(get_day_names(width, "stand-alone", self.locale)[number - 1])
+        return "—" if number is None else str(get_day_names(width, "stand-alone", self.locale)[number - 1])  # type: ignore[arg-type]

@@ -84,7 +84,7 @@ def _partial(model: type[SpecBase], data: dict[str, Any]) -> SpecBase:
             continue
         raw = data[name]
         if name == "sources" and isinstance(raw, dict):
-            item: TypeAdapter[Any] = TypeAdapter(field.annotation.__args__[1])
+            item: TypeAdapter[Any] = TypeAdapter(field.annotation.__args__[1])  # type: ignore[union-attr]
             values[name] = {k: v for k, v in ((k, _try(item, v)) for k, v in raw.items()) if v is not None}
             continue
         if name == "analyses" and isinstance(raw, dict):
