@@ -1,4 +1,5 @@
-"""Buy-'til-you-die models on plain arrays: BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013).
+"""Buy-'til-you-die models on plain arrays: BG/NBD (Fader, Hardie & Lee 2005), MBG/NBD (Batislam, Denizel & Filiztekin
+2007) and Gamma-Gamma (Fader & Hardie 2013).
 
 Conventions (per customer, all times in one unit): x = repeat purchases, t_x = time of the last purchase
 after the first (recency), T = time from the first purchase to the end of the observation period.
@@ -16,6 +17,8 @@ from scipy import optimize, special
 
 BGNBD = ("r", "alpha", "a", "b")
 """BG/NBD parameters: λ ~ Gamma(shape r, rate alpha); dropout probability p ~ Beta(a, b)."""
+MBGNBD = BGNBD
+"""MBG/NBD has the same parameters; the customer may also drop out right after the first purchase."""
 GAMMA_GAMMA = ("p", "q", "gamma")
 """Gamma-Gamma parameters: purchase value ~ Gamma(shape p, rate ν); ν ~ Gamma(shape q, rate gamma)."""
 
@@ -33,6 +36,8 @@ class Fit:
     message: str
     iterations: int
     customers: int
+    at_bound: tuple[str, ...] = ()
+    """Parameters whose estimate sits at the search bound (e^±15)."""
 
 
 # ------------------------------------------------------------------ BG/NBD
@@ -123,6 +128,74 @@ def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tup
     return x, t_x
 
 
+# ------------------------------------------------------------------ MBG/NBD
+
+
+def mbgnbd_log_likelihood(params: dict[str, float], x, t_x, T) -> np.ndarray:
+    """Per-customer log-likelihood under MBG/NBD: as BG/NBD, but a dropout may follow every purchase, the first too."""
+    r, alpha, a, b = (params[k] for k in MBGNBD)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    common = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+              + special.betaln(a, b + x + 1) - special.betaln(a, b))
+    still_alive = -(r + x) * np.log(alpha + T)
+    dropped = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
+    return common + np.logaddexp(still_alive, dropped)
+
+
+def _mbgnbd_log_odds(params: dict[str, float], x, t_x, T) -> np.ndarray:
+    r, alpha, a, b = (params[k] for k in MBGNBD)
+    return np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+
+
+def mbgnbd_p_alive(params: dict[str, float], x, t_x, T) -> np.ndarray:
+    """P(alive at T | x, t_x, T) under MBG/NBD; below 1 for one-time buyers too."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    return np.asarray(special.expit(-_mbgnbd_log_odds(params, x, t_x, T)))
+
+
+def mbgnbd_expected_purchases(params: dict[str, float], t, x, t_x, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] under MBG/NBD (Batislam et al. 2007, eq. 8), with Euler's transformation as in BG/NBD:
+    ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x+1; a+b+x; z) = (1−z)^(a−1) · ₂F₁(a+b−r, a−1; a+b+x; z)."""
+    r, alpha, a, b = (params[k] for k in MBGNBD)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    z = np.asarray(t, dtype=float) / (alpha + T + np.asarray(t, dtype=float))
+    remaining = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - r, a - 1, a + b + x, z)
+    main = (a + b + x) / (a - 1) * (1 - remaining)
+    return np.asarray(main * special.expit(-_mbgnbd_log_odds(params, x, t_x, T)))
+
+
+def fit_mbgnbd(x, t_x, T, weights=None, max_iter: int = 2000) -> Fit:
+    """Maximum-likelihood MBG/NBD; weights count identical customers."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    rate = max(float(np.average(x, weights=w)), 0.1) / max(float(np.average(T, weights=w)), 1e-6)
+    start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
+    return _fit(lambda p: mbgnbd_log_likelihood(p, x, t_x, T), MBGNBD, start, w, max_iter)
+
+
+def simulate_mbgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tuple[np.ndarray, np.ndarray]:
+    """(x, t_x) drawn from MBG/NBD's story: a coin with dropout probability p after every purchase, the first too."""
+    r, alpha, a, b = (params[k] for k in MBGNBD)
+    T = np.asarray(T, dtype=float)
+    lam = rng.gamma(r, 1 / alpha, size=T.shape)
+    drop = rng.beta(a, b, size=T.shape)
+    x, t_x = np.zeros_like(T), np.zeros_like(T)
+    for i in range(T.size):
+        now = 0.0
+        while rng.random() >= drop[i]:
+            now += rng.exponential(1 / lam[i])
+            if now > T[i]:
+                break
+            x[i] += 1
+            t_x[i] = now
+    return x, t_x
+
+
+COUNTING_MODELS = {"bgnbd": (fit_bgnbd, bgnbd_p_alive, bgnbd_expected_purchases),
+                   "mbgnbd": (fit_mbgnbd, mbgnbd_p_alive, mbgnbd_expected_purchases)}
+"""Purchase-count model → (fit, P(alive), conditional expected purchases), all with BG/NBD's signatures."""
+
+
 # ------------------------------------------------------------------ Gamma-Gamma
 
 
@@ -187,12 +260,13 @@ def _fit(loglik: Callable[[dict[str, float]], np.ndarray], names: tuple[str, ...
         found = polished if polished.fun <= found.fun else found
         found.success = bool(polished.success)
     theta = np.asarray(found.x, dtype=float)
-    at_bound = bool(np.any(np.abs(theta) >= _LOG_BOUND - 1e-6))
+    bound_names = tuple(n for n, v in zip(names, theta, strict=True) if abs(v) >= _LOG_BOUND - 1e-6)
+    at_bound = bool(bound_names)
     estimates = dict(zip(names, (float(v) for v in np.exp(theta)), strict=False))
     converged = bool(found.success) and not at_bound and bool(np.isfinite(found.fun))
     message = "parameter at the search bound" if at_bound else str(found.message)
     return Fit(estimates, _std_errors(objective, theta, total, names), -float(found.fun) * total,
-               converged, message, iterations, int(round(total)))
+               converged, message, iterations, int(round(total)), bound_names)
 
 
 def _std_errors(objective: Callable[[np.ndarray], float], theta: np.ndarray, total: float,
