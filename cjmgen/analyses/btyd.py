@@ -191,10 +191,6 @@ def simulate_mbgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tu
     return x, t_x
 
 
-COUNTING_MODELS = {"bgnbd": (fit_bgnbd, bgnbd_p_alive, bgnbd_expected_purchases),
-                   "mbgnbd": (fit_mbgnbd, mbgnbd_p_alive, mbgnbd_expected_purchases)}
-"""Purchase-count model → (fit, P(alive), conditional expected purchases), all with BG/NBD's signatures."""
-
 
 # ------------------------------------------------------------------ Gamma-Gamma
 
