@@ -19,6 +19,7 @@ the top-10% share takes the ⌈0.1·N⌉ most valuable customers.
 from __future__ import annotations
 
 import datetime as dt
+import lzma
 import math
 import re
 from collections import defaultdict
@@ -33,11 +34,10 @@ from polars.testing import assert_frame_equal
 from pydantic import ValidationError
 
 from cjmgen import api
-from cjmgen.analyses import btyd, ltv, ltv_forecast, ltv_history, rfm
+from cjmgen.analyses import btyd, ltv, ltv_history, ltv_models, rfm
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
 from cjmgen.render.html import templates_root
-from cjmgen.render.labels import translator
 
 D = dt.date
 SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64,
@@ -564,3 +564,130 @@ def test_methodology_speaks_plainly_about_the_holdout_and_one_off_purchases():
     assert "(26 weeks)" in discounted and "discounted at 15% a year: the horizon is cut into 26 equal steps" in discounted
     assert "с дисконтированием по ставке 12,5 % годовых" in re.sub(r"\s+", " ", _methodology(
         ltv.Params(discount_rate=0.125), "ru"))
+
+
+# ===================================================================== returns are netted (METHODS §3)
+
+
+def test_returns_reduce_the_value_of_purchases_and_worthless_customers_expect_nothing(simulated):
+    lines, as_of, _ = simulated
+    extra = tx([  # R1 returns its repeat purchase three days later; R2 returns everything on the day it bought
+        ("R1", "r1", "2023-03-01 10:00", 100, None, "S1"), ("R1", "r2", "2023-05-01 10:00", 50, None, "S1"),
+        ("R1", "r3", "2023-05-04 10:00", -50, None, "S1"),
+        ("R2", "r4", "2023-06-01 10:00", 80, None, "S1"), ("R2", "r5", "2023-06-01 11:00", -80, None, "S1"),
+    ]).drop("cost")
+    result = run(pl.concat([lines.drop("cost"), extra]), as_of)
+    people = {r["customer_id"]: r for r in result.customers.iter_rows(named=True)}
+    assert people["R1"]["avg_repeat_value"] == 0.0 and people["R1"]["frequency"] == 1
+    assert people["R2"]["revenue"] == 0.0
+    for customer in ("R1", "R2"):
+        assert people[customer]["expected_value"] == 0.0 and people[customer]["expected_avg_value"] == 0.0
+        assert people[customer]["expected_orders"] > 0  # they may still buy; what they buy is worth nothing net
+    assert result.forecast.nonpositive_value_customers == 2
+    gg = result.params_table.filter((pl.col("fit") == "full") & (pl.col("model") == "gamma_gamma"))
+    eligible = result.customers.filter((pl.col("frequency") > 0) & (pl.col("avg_repeat_value") > 0))
+    assert gg["customers"].unique().to_list() == [eligible.height] and "R1" not in eligible["customer_id"]
+
+
+# ===================================================================== a degenerate fit is said, not hidden
+
+
+def loyal_log(customers: int = 1500, seed: int = 3) -> pl.DataFrame:
+    """Customers who never drop out (Poisson purchases for 104 weeks): BG/NBD's dropout parameter a goes to 0."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(customers):
+        first, lam = float(rng.uniform(0, 40)), rng.gamma(0.8, 1 / 10.0)
+        times, now = [first], first
+        while (now := now + rng.exponential(1 / lam)) <= 104:
+            times.append(now)
+        for k, week in enumerate(times):
+            when = dt.datetime(2022, 1, 3) + dt.timedelta(days=int(week * 7))
+            rows.append((f"L{i:04d}", f"L{i:04d}-{k}", when.isoformat(" "), 50.0 + 10 * (k % 3), None, "S1"))
+    return tx(rows)
+
+
+@pytest.fixture(scope="module")
+def loyal():
+    lines = loyal_log()
+    return lines, run(lines, D(2023, 12, 31), holdout_start=D(2023, 7, 3))
+
+
+def test_a_degenerate_bgnbd_fit_is_diagnosed_and_the_better_model_is_chosen(loyal):
+    _, result = loyal
+    fc = result.forecast
+    bg = fc.bgnbd_diagnosis
+    assert bg.model == "bgnbd" and bg.degenerate and fc.bgnbd.params["a"] < 0.05 and "a" in bg.uncertain
+    assert [d.model for d in fc.diagnoses] == ["bgnbd", "mbgnbd"]
+    assert fc.model_reason == "holdout"
+    assert fc.model == min(fc.diagnoses, key=lambda d: d.holdout_error).model
+    assert set(result.params_table["model"].to_list()) == {"bgnbd", "mbgnbd", "gamma_gamma"}
+    assert not fc.p_alive_meaningful  # MBG/NBD's a goes to 0 as well: no P(alive) is shown
+
+
+def test_the_chapter_says_the_fit_is_degenerate_and_hides_p_alive(project, loyal):
+    from cjmgen.charts import ltv as ltv_charts
+    from cjmgen.charts.theme import Theme
+
+    lines, result = loyal
+    assert "p_alive" not in ltv_charts.charts(result, Theme())
+    html = _html(project, lines.drop("cost"), "{holdout_start: 2023-07-03}")
+    assert "The BG/NBD fit is degenerate" in html and "P(alive) is not shown" in html
+    assert "Parameters whose standard error exceeds the estimate or cannot be computed: " in html
+    assert "P(alive), repeat customers" not in html
+
+
+def test_a_sound_bgnbd_fit_is_kept_alone(simulated):
+    _, _, result = simulated
+    assert result.forecast.model == "bgnbd" and result.forecast.model_reason == "sound"
+    assert len(result.forecast.diagnoses) == 1 and not result.forecast.bgnbd_diagnosis.degenerate
+    assert result.forecast.p_alive_meaningful
+
+
+@pytest.mark.parametrize("bg,alt,expected", [
+    (((), (), 0.05), None, ("bgnbd", "sound")),
+    ((("a",), (), 0.30), ((), (), 0.10), ("mbgnbd", "holdout")),
+    (((), ("a",), 0.10), ((), (), 0.12), ("bgnbd", "holdout")),
+    (((), ("a",), None), ((), (), None), ("mbgnbd", "sound_alternative")),
+    (((), ("a",), None), ((), ("b",), None), ("bgnbd", "no_better_model")),
+    (((), (), 0.25), ((), (), 0.25), ("bgnbd", "holdout")),  # a tie keeps BG/NBD
+])
+def test_model_choice(bg, alt, expected):
+    diagnoses = (ltv_models.Diagnosis("bgnbd", *bg),) + ((ltv_models.Diagnosis("mbgnbd", *alt),) if alt else ())
+    assert ltv_models.choose(diagnoses) == expected
+
+
+def test_diagnosis_of_a_fit():
+    fit = btyd.Fit({"r": 1.0, "alpha": 2.0, "a": 0.003, "b": 5.0}, {"r": 0.1, "alpha": 0.2, "a": 0.01, "b": None},
+                   -10.0, True, "", 5, 100, ("b",))
+    found = ltv_models.diagnose("bgnbd", fit, 0.21)
+    assert found.at_bound == ("b",) and found.uncertain == ("a", "b") and found.holdout_too_far and found.degenerate
+    assert not ltv_models.diagnose("bgnbd", btyd.Fit({"r": 1.0}, {"r": 0.5}, 0.0, True, "", 1, 1), 0.2).degenerate
+
+
+# ===================================================================== UCI Online Retail (when ../shared/data exists)
+
+UCI = next((p for p in (Path(__file__).resolve().parents[k] / "shared" / "data" / "online_retail_uci_2010_2011.csv.xz"
+                        for k in (2, 3)) if p.is_file()), None)
+
+
+@pytest.mark.skipif(UCI is None, reason="../shared/data is not present")
+def test_uci_customer_16446_returns_the_order_that_gamma_gamma_used_to_take_gross():
+    """16446 bought 80,995 units on 2011-12-09 and cancelled them the same day (net revenue 2.90); the gross order
+    made Gamma-Gamma expect 168,469.6 a purchase and 189,334 over a year. Net of the cancellation it expects 0."""
+    with lzma.open(UCI) as fh:
+        raw = pl.read_csv(fh.read(), infer_schema_length=0)
+    lines = raw.select(
+        pl.col("CustomerID").str.replace(r"\.0$", "").alias("customer_id"), pl.col("InvoiceNo").alias("order_id"),
+        pl.col("InvoiceDate").str.to_datetime("%Y-%m-%d %H:%M:%S").alias("date"),
+        (pl.col("Quantity").cast(pl.Float64) * pl.col("UnitPrice").cast(pl.Float64)).alias("amount"))
+    result = run(lines, None, holdout_start=D(2011, 9, 1))
+    row = result.customers.filter(pl.col("customer_id") == "16446").row(0, named=True)
+    assert row["revenue"] == pytest.approx(2.90) and row["frequency"] == 1
+    assert row["avg_repeat_value"] <= 0 and row["expected_value"] == 0.0
+    assert result.forecast.nonpositive_value_customers > 0
+    # the dropout parameter runs to 0: BG/NBD is degenerate and its holdout error passes 20%; P(alive) is not shown
+    bg = result.forecast.bgnbd_diagnosis
+    assert result.forecast.bgnbd.params["a"] < 0.05 and bg.degenerate and bg.holdout_too_far
+    assert [d.model for d in result.forecast.diagnoses] == ["bgnbd", "mbgnbd"]
+    assert not result.forecast.p_alive_meaningful

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 BGNBD = ("r", "alpha", "a", "b")
@@ -43,7 +44,7 @@ class Fit:
 # ------------------------------------------------------------------ BG/NBD
 
 
-def bgnbd_log_likelihood(params: dict[str, float], x, t_x, T) -> np.ndarray:
+def bgnbd_log_likelihood(params: dict[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Per-customer log-likelihood of (x, t_x, T) under BG/NBD, computed in logs."""
     r, alpha, a, b = (params[k] for k in BGNBD)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
@@ -54,10 +55,10 @@ def bgnbd_log_likelihood(params: dict[str, float], x, t_x, T) -> np.ndarray:
     # B(a+1, b+x-1) / B(a, b+x) = a / (b+x-1): the customer dropped out right after the last purchase
     dropped = np.full_like(x, -np.inf)
     dropped[repeat] = (np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat]))
-    return common + np.logaddexp(still_alive, dropped)
+    return np.asarray(common + np.logaddexp(still_alive, dropped))
 
 
-def bgnbd_p_alive(params: dict[str, float], x, t_x, T) -> np.ndarray:
+def bgnbd_p_alive(params: dict[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """P(alive at T | x, t_x, T): 1 for customers without repeat purchases (the model only drops after a purchase)."""
     r, alpha, a, b = (params[k] for k in BGNBD)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
@@ -69,7 +70,7 @@ def bgnbd_p_alive(params: dict[str, float], x, t_x, T) -> np.ndarray:
     return out
 
 
-def bgnbd_expected_purchases(params: dict[str, float], t, x, t_x, T) -> np.ndarray:
+def bgnbd_expected_purchases(params: dict[str, float], t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: expected purchases in the next t time units (Fader, Hardie & Lee 2005).
 
     The paper's ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; z) overflows for frequent buyers; Euler's
@@ -84,18 +85,18 @@ def bgnbd_expected_purchases(params: dict[str, float], t, x, t_x, T) -> np.ndarr
     main = (a + b + x - 1) / (a - 1) * (1 - remaining)
     log_odds = np.where(x > 0, np.log(a) - np.log(b + np.maximum(x, 1) - 1)
                         + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)), -np.inf)
-    return main * special.expit(-log_odds)  # main / (1 + odds), without overflow
+    return np.asarray(main * special.expit(-log_odds))  # main / (1 + odds), without overflow
 
 
-def bgnbd_expected_purchases_new(params: dict[str, float], t) -> np.ndarray:
+def bgnbd_expected_purchases_new(params: dict[str, float], t: ArrayLike) -> np.ndarray:
     """E[X(t)]: expected repeat purchases of a new customer within t of the first purchase."""
     r, alpha, a, b = (params[k] for k in BGNBD)
     t = np.asarray(t, dtype=float)
     hyp = special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+    return np.asarray((a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp))
 
 
-def fit_bgnbd(x, t_x, T, weights=None, max_iter: int = 2000) -> Fit:
+def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None, max_iter: int = 2000) -> Fit:
     """Maximum-likelihood BG/NBD; weights count identical customers (rows of equal x, t_x, T)."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
@@ -104,7 +105,7 @@ def fit_bgnbd(x, t_x, T, weights=None, max_iter: int = 2000) -> Fit:
     return _fit(lambda p: bgnbd_log_likelihood(p, x, t_x, T), BGNBD, start, w, max_iter)
 
 
-def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tuple[np.ndarray, np.ndarray]:
+def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(x, t_x) for customers observed for T each, drawn from the model's story (for tests and checks).
 
     A customer's first purchase is at 0; purchases follow a Poisson process of rate λ; after each repeat
@@ -131,7 +132,7 @@ def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tup
 # ------------------------------------------------------------------ MBG/NBD
 
 
-def mbgnbd_log_likelihood(params: dict[str, float], x, t_x, T) -> np.ndarray:
+def mbgnbd_log_likelihood(params: dict[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Per-customer log-likelihood under MBG/NBD: as BG/NBD, but a dropout may follow every purchase, the first too."""
     r, alpha, a, b = (params[k] for k in MBGNBD)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
@@ -139,21 +140,21 @@ def mbgnbd_log_likelihood(params: dict[str, float], x, t_x, T) -> np.ndarray:
               + special.betaln(a, b + x + 1) - special.betaln(a, b))
     still_alive = -(r + x) * np.log(alpha + T)
     dropped = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
-    return common + np.logaddexp(still_alive, dropped)
+    return np.asarray(common + np.logaddexp(still_alive, dropped))
 
 
-def _mbgnbd_log_odds(params: dict[str, float], x, t_x, T) -> np.ndarray:
+def _mbgnbd_log_odds(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     r, alpha, a, b = (params[k] for k in MBGNBD)
-    return np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return np.asarray(np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
 
 
-def mbgnbd_p_alive(params: dict[str, float], x, t_x, T) -> np.ndarray:
+def mbgnbd_p_alive(params: dict[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """P(alive at T | x, t_x, T) under MBG/NBD; below 1 for one-time buyers too."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     return np.asarray(special.expit(-_mbgnbd_log_odds(params, x, t_x, T)))
 
 
-def mbgnbd_expected_purchases(params: dict[str, float], t, x, t_x, T) -> np.ndarray:
+def mbgnbd_expected_purchases(params: dict[str, float], t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """E[Y(t) | x, t_x, T] under MBG/NBD (Batislam et al. 2007, eq. 8), with Euler's transformation as in BG/NBD:
     ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x+1; a+b+x; z) = (1−z)^(a−1) · ₂F₁(a+b−r, a−1; a+b+x; z)."""
     r, alpha, a, b = (params[k] for k in MBGNBD)
@@ -164,7 +165,7 @@ def mbgnbd_expected_purchases(params: dict[str, float], t, x, t_x, T) -> np.ndar
     return np.asarray(main * special.expit(-_mbgnbd_log_odds(params, x, t_x, T)))
 
 
-def fit_mbgnbd(x, t_x, T, weights=None, max_iter: int = 2000) -> Fit:
+def fit_mbgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None, max_iter: int = 2000) -> Fit:
     """Maximum-likelihood MBG/NBD; weights count identical customers."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
@@ -173,7 +174,7 @@ def fit_mbgnbd(x, t_x, T, weights=None, max_iter: int = 2000) -> Fit:
     return _fit(lambda p: mbgnbd_log_likelihood(p, x, t_x, T), MBGNBD, start, w, max_iter)
 
 
-def simulate_mbgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tuple[np.ndarray, np.ndarray]:
+def simulate_mbgnbd(rng: np.random.Generator, params: dict[str, float], T: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(x, t_x) drawn from MBG/NBD's story: a coin with dropout probability p after every purchase, the first too."""
     r, alpha, a, b = (params[k] for k in MBGNBD)
     T = np.asarray(T, dtype=float)
@@ -195,26 +196,26 @@ def simulate_mbgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tu
 # ------------------------------------------------------------------ Gamma-Gamma
 
 
-def gamma_gamma_log_likelihood(params: dict[str, float], x, m) -> np.ndarray:
+def gamma_gamma_log_likelihood(params: dict[str, float], x: ArrayLike, m: ArrayLike) -> np.ndarray:
     """Per-customer log-density of the average purchase value m over x purchases."""
     p, q, gamma = (params[k] for k in GAMMA_GAMMA)
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     px = p * x
-    return (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
+    return np.asarray(special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + m * x))
 
 
-def gamma_gamma_expected_value(params: dict[str, float], x, m) -> np.ndarray:
+def gamma_gamma_expected_value(params: dict[str, float], x: ArrayLike, m: ArrayLike) -> np.ndarray:
     """E[value of a purchase | x purchases averaging m]: a weighted mean of the population mean and m.
 
     With x = 0 this is the population mean p·gamma/(q−1) (defined for q > 1).
     """
     p, q, gamma = (params[k] for k in GAMMA_GAMMA)
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-    return p * (gamma + x * m) / (p * x + q - 1)
+    return np.asarray(p * (gamma + x * m) / (p * x + q - 1))
 
 
-def fit_gamma_gamma(x, m, weights=None, max_iter: int = 2000) -> Fit:
+def fit_gamma_gamma(x: ArrayLike, m: ArrayLike, weights: ArrayLike | None = None, max_iter: int = 2000) -> Fit:
     """Maximum-likelihood Gamma-Gamma on customers with x > 0 purchases of positive average value m."""
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
@@ -224,13 +225,13 @@ def fit_gamma_gamma(x, m, weights=None, max_iter: int = 2000) -> Fit:
     return _fit(lambda p: gamma_gamma_log_likelihood(p, x, m), GAMMA_GAMMA, start, w, max_iter)
 
 
-def simulate_gamma_gamma(rng: np.random.Generator, params: dict[str, float], x) -> np.ndarray:
+def simulate_gamma_gamma(rng: np.random.Generator, params: dict[str, float], x: ArrayLike) -> np.ndarray:
     """Average value of x purchases per customer: ν ~ Gamma(q, rate gamma), each value ~ Gamma(p, rate ν)."""
     p, q, gamma = (params[k] for k in GAMMA_GAMMA)
     x = np.asarray(x, dtype=float)
     nu = rng.gamma(q, 1 / gamma, size=x.shape)
     # the sum of x independent Gamma(p, ν) values is Gamma(p·x, ν)
-    return rng.gamma(p * x, 1 / nu) / x
+    return np.asarray(rng.gamma(p * x, 1 / nu) / x)
 
 
 # ------------------------------------------------------------------ fitting

@@ -63,7 +63,8 @@ def fit_counting(model: str, inputs: pl.DataFrame) -> btyd.Fit:
     keys = ["frequency", "recency", "T"]
     grouped = inputs.group_by(keys).agg(pl.len().alias("weight")).sort(keys)  # sorting fixes the summation order
     fit = getattr(btyd, f"fit_{model}")  # looked up at call time: tests replace a fit to make it fail
-    return fit(*(grouped[k].to_numpy() for k in keys), grouped["weight"].to_numpy())
+    found: btyd.Fit = fit(*(grouped[k].to_numpy() for k in keys), grouped["weight"].to_numpy())
+    return found
 
 
 def fit_value(inputs: pl.DataFrame) -> btyd.Fit:
@@ -154,10 +155,10 @@ def holdout_frame(cal: Calibration, model: str, fit: btyd.Fit) -> pl.DataFrame:
 
 def holdout_summary(cal: Calibration, frame: pl.DataFrame, fit: btyd.Fit, params: Params, as_of: dt.date) -> Holdout:
     """The holdout test's totals and mean absolute error per customer."""
-    error = (frame["predicted"] - frame["actual"]).abs()
+    error = float((frame["predicted"] - frame["actual"]).abs().sum()) / max(frame.height, 1)
     return Holdout(None, start=params.holdout_start, end=as_of, length=cal.length, customers=frame.height,
                    actual_total=int(frame["actual"].sum()), predicted_total=float(frame["predicted"].sum()),
-                   mae=float(error.mean() or 0.0), converged=fit.converged and cal.gamma_gamma.converged)
+                   mae=error, converged=fit.converged and cal.gamma_gamma.converged)
 
 
 def _candidate(model: str, inputs: pl.DataFrame, cal: Calibration | Holdout
@@ -210,7 +211,7 @@ def summarise(out: pl.DataFrame, inputs: pl.DataFrame, model: str, reason: str, 
         population_avg_value=gg.params["p"] * gg.params["gamma"] / (q - 1) if q > 1 else None,
         expected_value_total=round(expected, 6), expected_orders_total=float(out["expected_orders"].sum()),
         expected_value_per_customer=expected / out.height,
-        p_alive_below_half=float((repeaters["p_alive"] < 0.5).mean() or 0.0) if repeaters.height else None,
+        p_alive_below_half=float((repeaters["p_alive"] < 0.5).sum()) / repeaters.height if repeaters.height else None,
         one_time_buyers=out.height - repeaters.height, nonpositive_value_customers=worthless.height)
 
 

@@ -40,15 +40,20 @@ def distribution_facts(values: pl.Series) -> dict[str, Any]:
     return out
 
 
+def _float(value: object) -> float:
+    return float(value)  # type: ignore[arg-type]  # a polars scalar of a numeric column
+
+
 def histogram(values: pl.Series, bins: int) -> pl.DataFrame:
     """Bars of a 'nice' equal width from 0 to the 95th percentile, an open last bar above, one bar for values < 0."""
     frame = pl.DataFrame({"value": values}, schema={"value": pl.Float64})
-    top = float(values.quantile(0.95, "linear")) if values.len() else 0.0
-    high = float(values.max()) if values.len() else 0.0
+    top = _float(values.quantile(0.95, "linear")) if values.len() else 0.0
+    high = _float(values.max()) if values.len() else 0.0
     step = _nice(top / bins if top > 0 else max(high, 1.0) / bins)
     count = max(math.ceil(top / step - 1e-9), 1)
-    negative = bool(values.len()) and float(values.min()) < 0
-    bounds = ([(float(values.min()), 0.0)] if negative else []) + [(i * step, (i + 1) * step) for i in range(count)]
+    negative = bool(values.len()) and _float(values.min()) < 0
+    bounds: list[tuple[float, float | None]] = [(_float(values.min()), 0.0)] if negative else []
+    bounds += [(i * step, (i + 1) * step) for i in range(count)]
     if high >= count * step:
         bounds.append((count * step, None))
     index = (pl.col("value") / step).floor().cast(pl.Int64).clip(upper_bound=count) + int(negative)
@@ -66,7 +71,7 @@ def histogram(values: pl.Series, bins: int) -> pl.DataFrame:
 
 def _nice(raw: float) -> float:
     """The 1, 2, 2.5 or 5 × 10^k nearest to raw (on a log scale), so the bar count stays close to the one asked for."""
-    power = 10 ** math.floor(math.log10(raw))
+    power = 10.0 ** math.floor(math.log10(raw))
     return min((m * power for m in (1, 2, 2.5, 5, 10)), key=lambda step: abs(math.log(step / raw)))
 
 
@@ -110,7 +115,7 @@ def by_cohort_age(people: pl.DataFrame, as_of: dt.date, cuts: list[int]) -> pl.D
     bands = pl.DataFrame({"band": range(len(lows)), "months_from": lows, "months_to": highs},
                          schema={"band": pl.Int64, "months_from": pl.Int64, "months_to": pl.Int64})
     age = cohort_age_months(pl.col("first_day"), as_of)
-    band = sum((age >= c).cast(pl.Int64) for c in cuts)
+    band = pl.sum_horizontal([(age >= c).cast(pl.Int64) for c in cuts])
     table = summary_by(people.with_columns(band.alias("band")), ["band"])
     out = bands.join(table, on="band", how="left").with_columns(
         pl.col("customers").fill_null(0), pl.col("value").fill_null(0.0), pl.col("customers_share").fill_null(0.0),
@@ -121,6 +126,7 @@ def by_cohort_age(people: pl.DataFrame, as_of: dt.date, cuts: list[int]) -> pl.D
 
 def dimension_groups(ctx: Context, dimension: str) -> pl.DataFrame | None:
     """customer_id → group: first-order dimension, customers column or RFM segment; None when the data has none."""
+    assert ctx.facts is not None and ctx.facts.sales is not None
     sales = ctx.facts.sales
     if dimension in DIMENSIONS and dimension in sales.orders.columns:
         return first_order_values(sales.orders, dimension)
@@ -142,7 +148,8 @@ AGE_BANDS = (25, 35, 45, 55, 65)
 
 def age_band(age: pl.Expr) -> pl.Expr:
     """'<25', '25–34', …, '65+' (null stays null)."""
-    expr = pl.when(age < AGE_BANDS[0]).then(pl.lit(f"<{AGE_BANDS[0]}"))
+    expr: Any = pl.when(age < AGE_BANDS[0]).then(pl.lit(f"<{AGE_BANDS[0]}"))
     for low, high in zip(AGE_BANDS, AGE_BANDS[1:], strict=False):
         expr = expr.when(age < high).then(pl.lit(f"{low}–{high - 1}"))
-    return expr.when(age >= AGE_BANDS[-1]).then(pl.lit(f"{AGE_BANDS[-1]}+"))
+    banded: pl.Expr = expr.when(age >= AGE_BANDS[-1]).then(pl.lit(f"{AGE_BANDS[-1]}+"))
+    return banded

@@ -7,7 +7,6 @@ from typing import Any
 
 import altair as alt
 import polars as pl
-
 from babel.numbers import format_decimal
 
 from cjmgen.analyses.ltv import RFM, LtvResult
@@ -23,11 +22,11 @@ MAX_GROUPS = 15
 """Bars per dimension chart: the largest groups by customers."""
 
 
-def distribution(table: pl.DataFrame, measure_title: str, _: Translate) -> alt.Chart:
+def distribution(table: pl.DataFrame, measure_title: str, _: Translate) -> Any:
     """Histogram of value per customer: the open last bar is drawn one step wide."""
-    step = float((table["upper"] - table["lower"]).drop_nulls().max() or 1.0)
+    step = float((table["upper"] - table["lower"]).drop_nulls().max() or 1.0)  # type: ignore[arg-type]
     frame = table.with_columns(pl.col("upper").fill_null(pl.col("lower") + step))
-    return alt.Chart(alt.Data(values=frame.select("lower", "upper", "customers").to_dicts()),
+    return alt.Chart({"values": frame.select("lower", "upper", "customers").to_dicts()},
                      title=_("Customers by value to date")).mark_bar(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("lower:Q", title=_("{measure} (the last bar: everyone above)").format(measure=measure_title),
                 axis=alt.Axis(format=",.0f", labelOverlap=True)),
@@ -38,7 +37,7 @@ def distribution(table: pl.DataFrame, measure_title: str, _: Translate) -> alt.C
 
 
 def value_bars(table: pl.DataFrame, category: str, title: str, horizon_label: str, _: Translate,
-               sort: list[str] | None = None) -> alt.Chart:
+               sort: list[str] | None = None) -> Any:
     """Value to date per customer beside the expected value over the horizon (when forecast) per group."""
     series = {_("Value to date per customer"): "ltv_mean"}
     if "expected_value_per_customer" in table.columns:
@@ -49,7 +48,7 @@ def value_bars(table: pl.DataFrame, category: str, title: str, horizon_label: st
     order = sort or frame[category].to_list()
     long = frame.select(category, *series.values()).unpivot(index=category, variable_name="measure", value_name="amount")
     long = long.with_columns(pl.col("measure").replace_strict({c: label for label, c in series.items()}))
-    return alt.Chart(alt.Data(values=long.to_dicts()), title=title).mark_bar().encode(
+    return alt.Chart({"values": long.to_dicts()}, title=title).mark_bar().encode(
         y=alt.Y(f"{category}:N", sort=order, title=None),
         yOffset=alt.YOffset("measure:N", sort=list(series)),
         x=alt.X("amount:Q", title=None, axis=alt.Axis(format=",.0f")),
@@ -57,12 +56,12 @@ def value_bars(table: pl.DataFrame, category: str, title: str, horizon_label: st
     ).properties(width=WIDTH - 200, height=max(frame.height * 13 * len(series), 80))
 
 
-def holdout(table: pl.DataFrame, model: str, _: Translate) -> alt.LayerChart:
+def holdout(table: pl.DataFrame, model: str, _: Translate) -> Any:
     """Actual and predicted holdout purchases per customer by calibration repeat purchases (FHL 2005, fig. 4)."""
     series = {_("Actual"): "actual_per_customer", _("Predicted ({model})").format(model=model): "predicted_per_customer"}
     long = table.select("bucket", *series.values()).unpivot(index="bucket", variable_name="measure", value_name="purchases")
     long = long.with_columns(pl.col("measure").replace_strict({c: label for label, c in series.items()}))
-    return alt.Chart(alt.Data(values=long.to_dicts()), title=_("Holdout: repeat purchases per customer")).mark_line(
+    return alt.Chart({"values": long.to_dicts()}, title=_("Holdout: repeat purchases per customer")).mark_line(
         point=True).encode(
         x=alt.X("bucket:O", sort=table["bucket"].to_list(), title=_("Repeat purchases before the holdout"),
                 axis=alt.Axis(labelAngle=0)),
@@ -72,9 +71,9 @@ def holdout(table: pl.DataFrame, model: str, _: Translate) -> alt.LayerChart:
     ).properties(width=WIDTH - 160, height=220)
 
 
-def p_alive(table: pl.DataFrame, _: Translate) -> alt.Chart:
+def p_alive(table: pl.DataFrame, _: Translate) -> Any:
     """Repeat customers by P(alive) in tenths."""
-    return alt.Chart(alt.Data(values=table.select("lower", "upper", "customers").to_dicts()),
+    return alt.Chart({"values": table.select("lower", "upper", "customers").to_dicts()},
                      title=_("Repeat customers by probability of being active")).mark_bar(
         stroke="white", strokeWidth=0.5).encode(
         x=alt.X("lower:Q", title="P(alive)", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%", tickCount=10)),
