@@ -40,6 +40,7 @@ from cjmgen.facts import build_facts
 from cjmgen.render.html import templates_root
 
 D = dt.date
+SIM_AS_OF = D(2023, 12, 31)
 SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64,
           "cost": pl.Float64, "store": pl.String}
 FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -462,7 +463,7 @@ def test_a_fit_that_does_not_converge_is_reported(simulated, monkeypatch):
 # ===================================================================== the chapter
 
 
-def _html(project, lines: pl.DataFrame, block: str, as_of: dt.date = D(2023, 12, 31)) -> str:
+def _html(project, lines: pl.DataFrame, block: str, as_of: dt.date = SIM_AS_OF) -> str:
     csv = lines.with_columns(pl.col("date").dt.strftime("%Y-%m-%d %H:%M:%S")).write_csv()
     spec = project(f"""
         project: {{title: "LTV", client: "Test", locale: en, currency: EUR, as_of: {as_of}}}
