@@ -215,3 +215,60 @@ def test_gamma_gamma_shrinks_towards_the_population_mean(x, m):
     population = GG_CDNOW["p"] * GG_CDNOW["gamma"] / (GG_CDNOW["q"] - 1)
     value = btyd.gamma_gamma_expected_value(GG_CDNOW, [x], [m])[0]
     assert min(m, population) * (1 - 1e-12) <= value <= max(m, population) * (1 + 1e-12)
+
+
+# ===================================================================== MBG/NBD (Batislam, Denizel & Filiztekin 2007)
+
+
+def _mbg_posterior_integrals(params, x, t_x, T, t, n=120):
+    """As _posterior_integrals, for MBG/NBD: the dropout coin is tossed after every purchase, the first one too, so
+    the alive term is (1−p)^(x+1) λ^x e^(−λT) and the dropped term p (1−p)^x λ^x e^(−λ t_x), for x = 0 as well."""
+    r, alpha, a, b = (params[k] for k in btyd.MBGNBD)
+    scale = alpha + t_x
+    u, wu = special.roots_genlaguerre(n, r - 1)
+    y, wy = special.roots_jacobi(n, b - 1, a - 1)
+    lam, p = np.meshgrid(u / scale, (1 + y) / 2, indexing="ij")
+    w = np.outer(wu, wy)
+    alive = (1 - p) ** (x + 1) * lam**x * np.exp(-lam * (T - t_x))
+    dropped = p * (1 - p) ** x * lam**x
+    total = (w * (alive + dropped)).sum()
+    log_l = math.log(total / (wu.sum() * wy.sum())) + r * math.log(alpha) - r * math.log(scale)
+    return log_l, (w * alive).sum() / total, (w * alive * (1 - np.exp(-lam * p * t)) / p).sum() / total
+
+
+def _mbg_log_likelihood_by_hand(params, x, t_x, T):
+    """The closed form of Batislam et al. (2007, eq. 5), one customer, math module only."""
+    r, alpha, a, b = (params[k] for k in btyd.MBGNBD)
+    beta = lambda u, v: math.lgamma(u) + math.lgamma(v) - math.lgamma(u + v)  # noqa: E731
+    front = math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha) + beta(a, b + x + 1) - beta(a, b)
+    return front + math.log((alpha + T) ** -(r + x) + a / (b + x) * (alpha + t_x) ** -(r + x))
+
+
+@pytest.mark.parametrize("x,t_x,T,t", CUSTOMERS)
+def test_mbgnbd_closed_forms_match_a_plain_reference_and_integration(x, t_x, T, t):
+    log_l, p_alive, expected = _mbg_posterior_integrals(CDNOW, x, t_x, T, t)
+    got = btyd.mbgnbd_log_likelihood(CDNOW, [x], [t_x], [T])[0]
+    assert got == pytest.approx(_mbg_log_likelihood_by_hand(CDNOW, x, t_x, T), rel=1e-12)
+    assert got == pytest.approx(log_l, rel=1e-9)
+    assert btyd.mbgnbd_p_alive(CDNOW, [x], [t_x], [T])[0] == pytest.approx(p_alive, rel=1e-9)
+    assert btyd.mbgnbd_expected_purchases(CDNOW, t, [x], [t_x], [T])[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_mbgnbd_one_time_buyers_are_not_alive_by_construction():
+    assert btyd.mbgnbd_p_alive(CDNOW, [0, 0], [0.0, 0.0], [1.0, 60.0]).max() < 1
+    assert btyd.bgnbd_p_alive(CDNOW, [0], [0.0], [60.0])[0] == 1.0
+
+
+def test_mbgnbd_recovers_known_parameters():
+    rng = np.random.default_rng(2007)
+    T = rng.uniform(30, 78, 5000)
+    x, t_x = btyd.simulate_mbgnbd(rng, CDNOW, T)
+    fit = btyd.fit_mbgnbd(x, t_x, T)
+    assert fit.converged, fit.message
+    for name, truth in CDNOW.items():
+        se = fit.std_errors[name]
+        assert se is not None and se > 0
+        assert abs(fit.params[name] - truth) < 3.5 * se, (name, fit.params[name], se)
+    assert fit.params["r"] == pytest.approx(CDNOW["r"], rel=0.15)
+    truth = btyd.mbgnbd_log_likelihood(CDNOW, x, t_x, T).sum()
+    assert fit.log_likelihood >= truth

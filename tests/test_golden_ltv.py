@@ -33,7 +33,7 @@ SORT_KEYS = {
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pl.DataFrame]:
     ctx = Context(None, build_facts({"transactions": transactions()}, AS_OF))
-    out = ltv.compute(ctx, PARAMS).tables
+    out = ltv.compute(ctx, PARAMS).exported_tables()
     assert set(out) == set(SORT_KEYS)
     return {name: frame.sort(SORT_KEYS[name]) for name, frame in out.items()}
 

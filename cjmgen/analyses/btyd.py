@@ -1,4 +1,5 @@
-"""Buy-'til-you-die models on plain arrays: BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013).
+"""Buy-'til-you-die models on plain arrays: BG/NBD (Fader, Hardie & Lee 2005), MBG/NBD (Batislam, Denizel & Filiztekin
+2007) and Gamma-Gamma (Fader & Hardie 2013).
 
 Conventions (per customer, all times in one unit): x = repeat purchases, t_x = time of the last purchase
 after the first (recency), T = time from the first purchase to the end of the observation period.
@@ -12,10 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 BGNBD = ("r", "alpha", "a", "b")
 """BG/NBD parameters: λ ~ Gamma(shape r, rate alpha); dropout probability p ~ Beta(a, b)."""
+MBGNBD = BGNBD
+"""MBG/NBD has the same parameters; the customer may also drop out right after the first purchase."""
 GAMMA_GAMMA = ("p", "q", "gamma")
 """Gamma-Gamma parameters: purchase value ~ Gamma(shape p, rate ν); ν ~ Gamma(shape q, rate gamma)."""
 
@@ -33,12 +37,14 @@ class Fit:
     message: str
     iterations: int
     customers: int
+    at_bound: tuple[str, ...] = ()
+    """Parameters whose estimate sits at the search bound (e^±15)."""
 
 
 # ------------------------------------------------------------------ BG/NBD
 
 
-def bgnbd_log_likelihood(params: dict[str, float], x, t_x, T) -> np.ndarray:
+def bgnbd_log_likelihood(params: dict[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Per-customer log-likelihood of (x, t_x, T) under BG/NBD, computed in logs."""
     r, alpha, a, b = (params[k] for k in BGNBD)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
@@ -49,10 +55,10 @@ def bgnbd_log_likelihood(params: dict[str, float], x, t_x, T) -> np.ndarray:
     # B(a+1, b+x-1) / B(a, b+x) = a / (b+x-1): the customer dropped out right after the last purchase
     dropped = np.full_like(x, -np.inf)
     dropped[repeat] = (np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat]))
-    return common + np.logaddexp(still_alive, dropped)
+    return np.asarray(common + np.logaddexp(still_alive, dropped))
 
 
-def bgnbd_p_alive(params: dict[str, float], x, t_x, T) -> np.ndarray:
+def bgnbd_p_alive(params: dict[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """P(alive at T | x, t_x, T): 1 for customers without repeat purchases (the model only drops after a purchase)."""
     r, alpha, a, b = (params[k] for k in BGNBD)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
@@ -64,7 +70,7 @@ def bgnbd_p_alive(params: dict[str, float], x, t_x, T) -> np.ndarray:
     return out
 
 
-def bgnbd_expected_purchases(params: dict[str, float], t, x, t_x, T) -> np.ndarray:
+def bgnbd_expected_purchases(params: dict[str, float], t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: expected purchases in the next t time units (Fader, Hardie & Lee 2005).
 
     The paper's ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; z) overflows for frequent buyers; Euler's
@@ -79,18 +85,18 @@ def bgnbd_expected_purchases(params: dict[str, float], t, x, t_x, T) -> np.ndarr
     main = (a + b + x - 1) / (a - 1) * (1 - remaining)
     log_odds = np.where(x > 0, np.log(a) - np.log(b + np.maximum(x, 1) - 1)
                         + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)), -np.inf)
-    return main * special.expit(-log_odds)  # main / (1 + odds), without overflow
+    return np.asarray(main * special.expit(-log_odds))  # main / (1 + odds), without overflow
 
 
-def bgnbd_expected_purchases_new(params: dict[str, float], t) -> np.ndarray:
+def bgnbd_expected_purchases_new(params: dict[str, float], t: ArrayLike) -> np.ndarray:
     """E[X(t)]: expected repeat purchases of a new customer within t of the first purchase."""
     r, alpha, a, b = (params[k] for k in BGNBD)
     t = np.asarray(t, dtype=float)
     hyp = special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+    return np.asarray((a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp))
 
 
-def fit_bgnbd(x, t_x, T, weights=None, max_iter: int = 2000) -> Fit:
+def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None, max_iter: int = 2000) -> Fit:
     """Maximum-likelihood BG/NBD; weights count identical customers (rows of equal x, t_x, T)."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
@@ -99,7 +105,7 @@ def fit_bgnbd(x, t_x, T, weights=None, max_iter: int = 2000) -> Fit:
     return _fit(lambda p: bgnbd_log_likelihood(p, x, t_x, T), BGNBD, start, w, max_iter)
 
 
-def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tuple[np.ndarray, np.ndarray]:
+def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(x, t_x) for customers observed for T each, drawn from the model's story (for tests and checks).
 
     A customer's first purchase is at 0; purchases follow a Poisson process of rate λ; after each repeat
@@ -123,29 +129,93 @@ def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T) -> tup
     return x, t_x
 
 
+# ------------------------------------------------------------------ MBG/NBD
+
+
+def mbgnbd_log_likelihood(params: dict[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
+    """Per-customer log-likelihood under MBG/NBD: as BG/NBD, but a dropout may follow every purchase, the first too."""
+    r, alpha, a, b = (params[k] for k in MBGNBD)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    common = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+              + special.betaln(a, b + x + 1) - special.betaln(a, b))
+    still_alive = -(r + x) * np.log(alpha + T)
+    dropped = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
+    return np.asarray(common + np.logaddexp(still_alive, dropped))
+
+
+def _mbgnbd_log_odds(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    r, alpha, a, b = (params[k] for k in MBGNBD)
+    return np.asarray(np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
+
+
+def mbgnbd_p_alive(params: dict[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
+    """P(alive at T | x, t_x, T) under MBG/NBD; below 1 for one-time buyers too."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    return np.asarray(special.expit(-_mbgnbd_log_odds(params, x, t_x, T)))
+
+
+def mbgnbd_expected_purchases(params: dict[str, float], t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] under MBG/NBD (Batislam et al. 2007, eq. 8), with Euler's transformation as in BG/NBD:
+    ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x+1; a+b+x; z) = (1−z)^(a−1) · ₂F₁(a+b−r, a−1; a+b+x; z)."""
+    r, alpha, a, b = (params[k] for k in MBGNBD)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    z = np.asarray(t, dtype=float) / (alpha + T + np.asarray(t, dtype=float))
+    remaining = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - r, a - 1, a + b + x, z)
+    main = (a + b + x) / (a - 1) * (1 - remaining)
+    return np.asarray(main * special.expit(-_mbgnbd_log_odds(params, x, t_x, T)))
+
+
+def fit_mbgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None, max_iter: int = 2000) -> Fit:
+    """Maximum-likelihood MBG/NBD; weights count identical customers."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    rate = max(float(np.average(x, weights=w)), 0.1) / max(float(np.average(T, weights=w)), 1e-6)
+    start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
+    return _fit(lambda p: mbgnbd_log_likelihood(p, x, t_x, T), MBGNBD, start, w, max_iter)
+
+
+def simulate_mbgnbd(rng: np.random.Generator, params: dict[str, float], T: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(x, t_x) drawn from MBG/NBD's story: a coin with dropout probability p after every purchase, the first too."""
+    r, alpha, a, b = (params[k] for k in MBGNBD)
+    T = np.asarray(T, dtype=float)
+    lam = rng.gamma(r, 1 / alpha, size=T.shape)
+    drop = rng.beta(a, b, size=T.shape)
+    x, t_x = np.zeros_like(T), np.zeros_like(T)
+    for i in range(T.size):
+        now = 0.0
+        while rng.random() >= drop[i]:
+            now += rng.exponential(1 / lam[i])
+            if now > T[i]:
+                break
+            x[i] += 1
+            t_x[i] = now
+    return x, t_x
+
+
+
 # ------------------------------------------------------------------ Gamma-Gamma
 
 
-def gamma_gamma_log_likelihood(params: dict[str, float], x, m) -> np.ndarray:
+def gamma_gamma_log_likelihood(params: dict[str, float], x: ArrayLike, m: ArrayLike) -> np.ndarray:
     """Per-customer log-density of the average purchase value m over x purchases."""
     p, q, gamma = (params[k] for k in GAMMA_GAMMA)
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     px = p * x
-    return (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
+    return np.asarray(special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + m * x))
 
 
-def gamma_gamma_expected_value(params: dict[str, float], x, m) -> np.ndarray:
+def gamma_gamma_expected_value(params: dict[str, float], x: ArrayLike, m: ArrayLike) -> np.ndarray:
     """E[value of a purchase | x purchases averaging m]: a weighted mean of the population mean and m.
 
     With x = 0 this is the population mean p·gamma/(q−1) (defined for q > 1).
     """
     p, q, gamma = (params[k] for k in GAMMA_GAMMA)
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-    return p * (gamma + x * m) / (p * x + q - 1)
+    return np.asarray(p * (gamma + x * m) / (p * x + q - 1))
 
 
-def fit_gamma_gamma(x, m, weights=None, max_iter: int = 2000) -> Fit:
+def fit_gamma_gamma(x: ArrayLike, m: ArrayLike, weights: ArrayLike | None = None, max_iter: int = 2000) -> Fit:
     """Maximum-likelihood Gamma-Gamma on customers with x > 0 purchases of positive average value m."""
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
@@ -155,13 +225,13 @@ def fit_gamma_gamma(x, m, weights=None, max_iter: int = 2000) -> Fit:
     return _fit(lambda p: gamma_gamma_log_likelihood(p, x, m), GAMMA_GAMMA, start, w, max_iter)
 
 
-def simulate_gamma_gamma(rng: np.random.Generator, params: dict[str, float], x) -> np.ndarray:
+def simulate_gamma_gamma(rng: np.random.Generator, params: dict[str, float], x: ArrayLike) -> np.ndarray:
     """Average value of x purchases per customer: ν ~ Gamma(q, rate gamma), each value ~ Gamma(p, rate ν)."""
     p, q, gamma = (params[k] for k in GAMMA_GAMMA)
     x = np.asarray(x, dtype=float)
     nu = rng.gamma(q, 1 / gamma, size=x.shape)
     # the sum of x independent Gamma(p, ν) values is Gamma(p·x, ν)
-    return rng.gamma(p * x, 1 / nu) / x
+    return np.asarray(rng.gamma(p * x, 1 / nu) / x)
 
 
 # ------------------------------------------------------------------ fitting
@@ -187,12 +257,13 @@ def _fit(loglik: Callable[[dict[str, float]], np.ndarray], names: tuple[str, ...
         found = polished if polished.fun <= found.fun else found
         found.success = bool(polished.success)
     theta = np.asarray(found.x, dtype=float)
-    at_bound = bool(np.any(np.abs(theta) >= _LOG_BOUND - 1e-6))
+    bound_names = tuple(n for n, v in zip(names, theta, strict=True) if abs(v) >= _LOG_BOUND - 1e-6)
+    at_bound = bool(bound_names)
     estimates = dict(zip(names, (float(v) for v in np.exp(theta)), strict=False))
     converged = bool(found.success) and not at_bound and bool(np.isfinite(found.fun))
     message = "parameter at the search bound" if at_bound else str(found.message)
     return Fit(estimates, _std_errors(objective, theta, total, names), -float(found.fun) * total,
-               converged, message, iterations, int(round(total)))
+               converged, message, iterations, int(round(total)), bound_names)
 
 
 def _std_errors(objective: Callable[[np.ndarray], float], theta: np.ndarray, total: float,

@@ -85,10 +85,16 @@ def paired_bars(frame: pl.DataFrame, *, category: str, values: dict[str, str], t
 def curves(frame: pl.DataFrame, *, x: str, y: str, series: str, x_title: str, y_title: str, title: str,
            y_format: str = ",.0f", sequential: bool = True, partial: str | None = None,
            subtitle: str | None = None) -> Any:
-    """One line per series (cohort curves use a sequential palette: newer cohorts darker).
+    """One line per series (cohort curves use a sequential palette: newer cohorts darker); past curves.MAX_LINES
+    sequential series, only the newest, oldest, best and worst are coloured and the rest are grey.
 
     `partial` names a boolean column: each series' partial points hang off its line as a pale dashed piece.
     """
+    from cjmgen.charts import curves as many
+
+    if sequential and frame[series].n_unique() > many.MAX_LINES:
+        return many.highlighted_curves(frame, x=x, y=y, series=series, x_title=x_title, y_title=y_title, title=title,
+                                       y_format=y_format, partial=partial, subtitle=subtitle)
     alt = _alt()
     order = sorted(frame[series].unique().to_list())
     scale = alt.Scale(scheme="viridis", reverse=True) if sequential else alt.Scale(scheme="tableau10")
