@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 EXIT_USER, EXIT_BUG = 1, 3
 
 
-class Template(str, Enum):
+class Template(StrEnum):
     retail = "retail"
     b2b = "b2b"
     services = "services"

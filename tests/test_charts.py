@@ -37,10 +37,7 @@ def _charts(locale: str) -> dict[str, dict]:
 
 
 def _charts_of(module, result, ctx):
-    presentation = chart_module(module.name)
-    if presentation is not None:
-        return presentation.charts(result, Theme(ctx.locale))
-    return module.charts(result, ctx)
+    return chart_module(module.name).charts(result, Theme(ctx.locale))
 
 
 @pytest.mark.parametrize("locale", ["en", "ru"])

@@ -40,12 +40,17 @@ def test_registry_is_whole():
         assert key in readme, f"README does not describe {key}"
         assert callable(analysis.compute), name
         charts = chart_module(name)
-        if charts is None:  # not yet moved to the typed contract
-            assert set(analysis.title) >= {"en", "ru"}, name
-            assert callable(analysis.charts) and callable(analysis.methodology), name
-            continue
         assert callable(charts.charts) and charts.title, name
         for locale in ("en", "ru"):
             assert (templates_root() / "methodology" / f"{name}.{locale}.md").is_file(), (name, locale)
         assert not hasattr(analysis, "charts") and not hasattr(analysis, "methodology"), name
         assert not hasattr(analysis, "LABELS") and not hasattr(analysis, "title"), name
+
+
+def test_every_analysis_is_under_the_independence_contract():
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    independent = next(c for c in contracts if c["type"] == "independence")
+    assert set(independent["modules"]) == {f"cjmgen.analyses.{name}" for name in ANALYSES}

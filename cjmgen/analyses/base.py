@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
@@ -80,39 +80,6 @@ class Analysis(Protocol):
 
     # Optional: `needs_for(params) -> NeedsFor` — columns its parameters imply (e.g. a breakdown by store
     # needs transactions.store), checked and located at their spec keys before any compute.
-
-
-@dataclass(frozen=True)
-class LegacyResult(Result):
-    """The untyped result of an analysis not yet moved to a typed one (tables and facts in dicts)."""
-
-    name: str
-    tables: dict[str, pl.DataFrame]
-    facts: dict[str, Any] = field(default_factory=dict)
-    segments: dict[str, list[str]] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-
-    def exported_tables(self) -> dict[str, pl.DataFrame]:
-        return dict(self.tables)
-
-    def customer_lists(self) -> dict[str, pl.DataFrame]:
-        return {seg: pl.DataFrame({"customer_id": ids}, schema={"customer_id": pl.String})
-                for seg, ids in self.segments.items()}
-
-
-class Labels(dict):  # type: ignore[type-arg]
-    """Legacy per-module LABELS in one locale; being replaced by the gettext catalog."""
-
-    def __missing__(self, key: str) -> str:
-        return key
-
-    def __call__(self, text: str) -> str:
-        return str(self[text])
-
-
-def localized(labels: dict[str, dict[str, str]], locale: str) -> Labels:
-    """Legacy: the UI strings of an analysis (English key → {locale: text}) in the report's locale."""
-    return Labels({english: texts.get(locale, english) for english, texts in labels.items()})
 
 
 def params_of(analysis: Analysis, spec: SpecBase) -> Any | None:

@@ -90,10 +90,10 @@ def curves(frame: pl.DataFrame, *, x: str, y: str, series: str, x_title: str, y_
 
     `partial` names a boolean column: each series' partial points hang off its line as a pale dashed piece.
     """
-    from cjmgen.charts import curves as many
+    from cjmgen.charts import curves as highlighting
 
-    if sequential and frame[series].n_unique() > many.MAX_LINES:
-        return many.highlighted_curves(frame, x=x, y=y, series=series, x_title=x_title, y_title=y_title, title=title,
+    if sequential and frame[series].n_unique() > highlighting.MAX_LINES:
+        return highlighting.highlighted_curves(frame, x=x, y=y, series=series, x_title=x_title, y_title=y_title, title=title,
                                        y_format=y_format, partial=partial, subtitle=subtitle)
     alt = _alt()
     order = sorted(frame[series].unique().to_list())

@@ -13,6 +13,7 @@ import polars as pl
 
 from cjmgen.data import parse
 from cjmgen.errors import UserError
+from cjmgen.i18n import N_
 from cjmgen.spec.locator import Locator
 from cjmgen.spec.models import CANONICAL_COLUMNS, OPEN_TABLES, Source
 
@@ -29,6 +30,18 @@ unidentified check) and amounts (amount = quantity × price when both are mapped
 analyses that need them say so through their `needs`."""
 
 ROW_KEY = "__row"
+
+
+class Note(str):
+    """A note on how a source was read: its English text, plus the msgid and values the report translates."""
+
+    message: str
+    values: dict[str, Any]
+
+    def __new__(cls, message: str, **values: Any) -> Note:
+        note = super().__new__(cls, message % values if values else message)
+        note.message, note.values = message, values
+        return note
 
 
 @dataclass(frozen=True)
@@ -209,7 +222,7 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
         notes += [note] if note else []
         checked += [column] if can_fail else []
     if derived:
-        notes.append("amount = quantity × price (no amount column mapped)")
+        notes.append(Note(N_("amount = quantity × price (no amount column mapped)")))
         parsed["amount"] = (parsed["quantity"] * parsed["price"]).alias("amount")
     typed = frame.select(*parsed.values())
     failed = {c: typed[c].is_null() & frame[c].is_not_null() for c in checked}
@@ -250,7 +263,8 @@ def _column_expr(column: str, frame: pl.DataFrame, source: Source, locator: Loca
         optional = column not in REQUIRED[table] and column != "amount"
         if optional and _no_number_in(frame, column, expr):  # e.g. age given as bands: "25-34", "65+"
             example = frame[column].drop_nulls().head(1).to_list()
-            return pl.col(column), f"{column}: no value is a number (e.g. {example[0]!r}), kept as text", False
+            return pl.col(column), Note(N_("%(column)s: no value is a number (e.g. %(example)s), kept as text"),
+                                        column=column, example=repr(example[0])), False
         return expr, None, True
     if column.endswith("_id") or column in CANONICAL_COLUMNS[table]:
         if dtype == pl.String and not _needs_cleaning(frame[column]):
@@ -285,7 +299,8 @@ def _date_format(values: pl.Series, column: str, source: Source, locator: Locato
             ("sources", table, "columns", column) if column in source.columns else ("sources", table),
             f"cannot recognise the dates in column {source.columns.get(column, column)!r} "
             f"(e.g. {', '.join(map(repr, example))}); set date_format, e.g. '%d.%m.%Y %H:%M'"))
-    return fmt, f"{column}: date format detected as {fmt} ({parse.format_in_words(fmt)})"
+    return fmt, Note(N_("%(column)s: date format detected as %(format)s (%(words)s)"), column=column, format=fmt,
+                     words=parse.format_in_words(fmt))
 
 
 def _numeric_attribute(frame: pl.DataFrame, column: str, source: Source) -> pl.Expr | None:

@@ -14,7 +14,6 @@ from cjmgen.charts.theme import Theme
 from cjmgen.facts import Facts
 from cjmgen.i18n import translations
 from cjmgen.render.html import Chapter, Document, Methodology, SourceQuality, data_uri
-from cjmgen.render.labels import translator
 from cjmgen.render.markdown import leading_heading, render_markdown
 from cjmgen.render.svg import img_tag, to_svg
 
@@ -30,7 +29,7 @@ def section_order(spec: Any, results: dict[str, Result]) -> list[Any]:
 
 def build_document(ctx: Context, base_dir: Path, quality: list[SourceQuality], results: dict[str, Result]) -> Document:
     """Everything the templates need, charts already converted to SVG."""
-    spec, t = ctx.spec, translator(ctx.locale)
+    spec, t = ctx.spec, translations(ctx.locale).gettext
     chapters = []
     for i, section in enumerate(section_order(spec, results)):
         chapters.append(_chapter(i, section, ctx, base_dir, results, t))
@@ -58,18 +57,11 @@ def _chapter(i: int, section: Any, ctx: Context, base_dir: Path, results: dict[s
 
 def chapter_title(name: str, locale: str) -> str:
     """The topic title of an analysis's chapter in the report's locale."""
-    module = chart_module(name)
-    if module is not None:
-        return translations(locale).gettext(module.title)
-    return ANALYSES[name].title[locale]  # type: ignore[attr-defined]
+    return str(translations(locale).gettext(chart_module(name).title))
 
 
-def _methodology(name: str, ctx: Context, base_dir: Path) -> Markup | Methodology:
-    params = params_of(ANALYSES[name], ctx.spec)
-    legacy = getattr(ANALYSES[name], "methodology", None)
-    if legacy is None:
-        return Methodology(name, params)
-    return render_markdown(legacy(params, ctx.locale), base_dir=base_dir, project_dir=base_dir)
+def _methodology(name: str, ctx: Context, base_dir: Path) -> Methodology:
+    return Methodology(name, params_of(ANALYSES[name], ctx.spec))
 
 
 def theme_of(spec: Any) -> Theme:
@@ -80,11 +72,7 @@ def theme_of(spec: Any) -> Theme:
 def charts_of(name: str, result: Result, ctx: Context) -> dict[str, Markup]:
     """An analysis's charts as embedded SVG images."""
     primary = ctx.spec.report.theme.primary
-    module = chart_module(name)
-    if module is not None:
-        charts = module.charts(result, theme_of(ctx.spec)).items()
-    else:
-        charts = ANALYSES[name].charts(result, ctx).items()  # type: ignore[attr-defined]
+    charts = chart_module(name).charts(result, theme_of(ctx.spec)).items()
     return {key: img_tag(to_svg(chart, primary, ctx.locale, ctx.spec.project.currency), key) for key, chart in charts}
 
 

@@ -65,7 +65,7 @@ class Document:
     spec: Any
     chapters: list[Chapter]
     quality: list[SourceQuality]
-    methodology: list[tuple[str, Markup | Methodology]]
+    methodology: list[tuple[str, Methodology]]
     kpis: dict[str, Any] | None
     logo: str | None = None
 
@@ -104,11 +104,10 @@ def render_html(doc: Document, user_templates: Path | None, base_dir: Path | Non
                        month=fmt.month, weekday=fmt.weekday)
     words = translations(project.locale)
     env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
-    t = words.gettext
     env.filters["compact"] = fmt.compact
-    env.globals.update(t=t, template_exists=lambda name: _exists(env, name),
+    env.globals.update(template_exists=lambda name: _exists(env, name),
                        methodology=lambda item: _methodology(env, item, project.locale, base_dir))
-    env.filters["names"] = lambda items, limit=8: name_list(items, t, limit)
+    env.filters["names"] = lambda items, limit=8: name_list(items, words, limit)
     css = env.get_template("report.css").render(theme=doc.spec.report.theme)
     return env.get_template("base.html").render(doc=doc, spec=doc.spec, project=project, css=Markup(css))
 
@@ -127,11 +126,14 @@ def top_rows(frame: Any, limit: int = TOP_ROWS, by: str | None = None) -> Any:
     return keep.sort("__pos").drop("__pos")
 
 
-def name_list(items: list[Any], t: Any, limit: int = 8) -> str:
+def name_list(items: list[Any], words: Any, limit: int = 8) -> str:
     """'a, b, c' — or 'a, b, c and 12 more' past the limit (a sentence must not list 60 store numbers)."""
     shown = ", ".join(str(i) for i in items[:limit])
     rest = len(items) - limit
-    return f"{shown} {t('and')} {rest} {t('more')}" if rest > 0 else shown
+    if rest <= 0:
+        return shown
+    return str(words.ngettext("%(shown)s and %(rest)s more", "%(shown)s and %(rest)s more", rest)
+               % {"shown": shown, "rest": rest})
 
 
 def where(frame: Any, column: str, value: Any) -> Any:
@@ -141,10 +143,8 @@ def where(frame: Any, column: str, value: Any) -> Any:
     return frame.filter(pl.col(column) == value)
 
 
-def _methodology(env: jinja2.Environment, item: Any, locale: str, base_dir: Path | None) -> Markup:
+def _methodology(env: jinja2.Environment, item: Methodology, locale: str, base_dir: Path | None) -> Markup:
     """An analysis's methodology in the report's locale (English when the locale has no text of its own)."""
-    if not isinstance(item, Methodology):
-        return Markup(item)
     name = f"methodology/{item.name}.{locale}.md"
     if not _exists(env, name):
         name = f"methodology/{item.name}.en.md"
