@@ -98,11 +98,7 @@ def bgnbd_expected_purchases_new(params: dict[str, float], t: ArrayLike) -> np.n
 
 def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None, max_iter: int = 2000) -> Fit:
     """Maximum-likelihood BG/NBD; weights count identical customers (rows of equal x, t_x, T)."""
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
-    rate = max(float(np.average(x, weights=w)), 0.1) / max(float(np.average(T, weights=w)), 1e-6)
-    start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
-    return _fit(lambda p: bgnbd_log_likelihood(p, x, t_x, T), BGNBD, start, w, max_iter)
+    return _fit_purchase_model(bgnbd_log_likelihood, BGNBD, x, t_x, T, weights, max_iter)
 
 
 def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -167,11 +163,18 @@ def mbgnbd_expected_purchases(params: dict[str, float], t: ArrayLike, x: ArrayLi
 
 def fit_mbgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None, max_iter: int = 2000) -> Fit:
     """Maximum-likelihood MBG/NBD; weights count identical customers."""
+    return _fit_purchase_model(mbgnbd_log_likelihood, MBGNBD, x, t_x, T, weights, max_iter)
+
+
+def _fit_purchase_model(log_likelihood: Callable[..., np.ndarray], names: tuple[str, ...], x: ArrayLike, t_x: ArrayLike, T: ArrayLike,
+                        weights: ArrayLike | None, max_iter: int) -> Fit:
+    """BG/NBD and MBG/NBD share their parameters (r, alpha, a, b) and so their starting point: alpha from the
+    average purchase rate, the rest at 1, 1, 3."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     rate = max(float(np.average(x, weights=w)), 0.1) / max(float(np.average(T, weights=w)), 1e-6)
     start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
-    return _fit(lambda p: mbgnbd_log_likelihood(p, x, t_x, T), MBGNBD, start, w, max_iter)
+    return _fit(lambda p: log_likelihood(p, x, t_x, T), names, start, w, max_iter)
 
 
 def simulate_mbgnbd(rng: np.random.Generator, params: dict[str, float], T: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
