@@ -8,6 +8,7 @@ built as HTML in both locales.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -96,3 +97,46 @@ def test_a_russian_report_has_no_english_ui_string(built):
     for name in ("demo", "kindergarten"):  # b2b's own narrative is English text a user wrote
         left = sorted(shown(_visible_text(built[name, "ru"][1])))
         assert left == [], f"{name}: English UI strings in the Russian report: {left}"
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLES_START, TABLES_END = "<!-- tables:start -->", "<!-- tables:end -->"
+_PATTERNS = [(re.compile(r"^(cohort_retention_by|repeat_survival_by)_\w+$"), r"\1_<breakdown>"),
+             (re.compile(r"^ltv_by_(?!cohort_age$)\w+$"), "ltv_by_<dimension>"),
+             (re.compile(r"^matrix_\w+$"), "matrix_<id>")]
+
+
+def _table_columns(built_dirs: list[Path]) -> dict[str, list[str]]:
+    """Every table file the walk's English builds wrote, by its documented name, with its columns."""
+    found: dict[str, list[str]] = {}
+    for out in built_dirs:
+        for path in sorted((out / "tables").glob("*.csv")):
+            name = path.stem
+            for pattern, generic in _PATTERNS:
+                name = pattern.sub(generic, name)
+            header = path.open(encoding="utf-8").readline().strip()
+            columns = "the spec's own columns" if name == "matrix_<id>" else header.replace(",", ", ")
+            found.setdefault(name, [])
+            if columns not in found[name]:
+                found[name].append(columns)
+    return found
+
+
+def tables_reference(built_dirs: list[Path]) -> str:
+    """The README's list of every output table and its columns (regenerated from real builds, never by hand)."""
+    lines = ["| table (`tables/<name>.csv`) | columns |", "|---|---|"]
+    for name, variants in sorted(_table_columns(built_dirs).items()):
+        lines.append(f"| `{name}` | {' — or — '.join(variants)} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_readme_lists_every_table_and_its_columns(projects, built):
+    """Regenerate with CJMGEN_REGEN_README=1 pytest tests/test_registry.py"""
+    dirs = [spec.parent / "out-en" for spec in projects.values()]
+    text = README.read_text(encoding="utf-8")
+    before, rest = text.split(TABLES_START)
+    _, after = rest.split(TABLES_END)
+    fresh = f"{before}{TABLES_START}\n{tables_reference(dirs)}{TABLES_END}{after}"
+    if os.environ.get("CJMGEN_REGEN_README"):
+        README.write_text(fresh, encoding="utf-8")
+    assert text == fresh
