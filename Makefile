@@ -48,7 +48,7 @@ lock:
 ## make i18n: extract the report's words into locale/cjmgen.pot and update every catalog (then translate the new msgids)
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location --sort-output --omit-header -o locale/cjmgen.pot .
-	$(BIN)/pybabel update -i locale/cjmgen.pot -d locale -D cjmgen --no-fuzzy-matching --width 120
+	$(BIN)/pybabel update -i locale/cjmgen.pot -d locale -D cjmgen --no-fuzzy-matching --ignore-obsolete --width 120
 	$(BIN)/python scripts/catalog.py missing ru
 
 clean:
