@@ -58,3 +58,13 @@ def run_analysis(module, lines, as_of=None, people=None, spec=None, **params):
 
     frames = {"transactions": lines} | ({"customers": people} if people is not None else {})
     return module.compute(Context(spec, build_facts(frames, as_of)), module.Params(**params))
+
+
+def sales_of(spec_path: Path):
+    """The shared transaction facts (`Facts.sales`) of a spec's data, as a build computes them."""
+    from cjmgen import api
+    from cjmgen.facts import build_facts
+
+    loaded = api.validate(spec_path)
+    sources = api.read_sources(loaded)
+    return build_facts({t: s.frame for t, s in sources.items()}, loaded.spec.project.as_of).sales
