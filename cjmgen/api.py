@@ -205,14 +205,6 @@ def _write_report(staging: Staging, loaded: LoadedSpec, ctx: Context, quality: l
             write_pdf(html, staging.path("report.pdf"), loaded.base_dir)
 
 
-def build_facts_for(spec_path: Path):
-    """The shared transaction facts of a spec's data (for scripts and notebooks that check a report's numbers)."""
-    loaded = validate(spec_path)
-    sources = read_sources(loaded)
-    facts = build_facts({t: s.frame for t, s in sources.items()}, loaded.spec.project.as_of)
-    return facts.sales
-
-
 def read_sources(loaded: LoadedSpec) -> dict[str, SourceData]:
     """Every source of the spec, read and validated (all file problems reported together)."""
     found: dict[str, SourceData] = {}

@@ -31,9 +31,10 @@ _TX_TYPES = {"customer_id": "str", "order_id": "str", "date": "date", "amount": 
              "price": "float", "cost": "float"}
 
 
-def tx(rows: list[tuple], columns: tuple[str, ...] = TX_COLUMNS):
-    """Canonical transaction lines from tuples in `columns` order: dates as 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM'
-    (date-only lines fall at noon), amounts and quantities as numbers, anything else as text (None stays null)."""
+def tx(rows: list, columns: tuple[str, ...] = TX_COLUMNS, *, order_ids: bool = True):
+    """Canonical transaction lines from rows in `columns` order (tuples) or keyed by column (dicts): dates as
+    datetimes, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM' (date-only lines fall at noon), amounts and quantities as numbers,
+    anything else as text (None stays null). order_ids=False drops the order_id column (receipts without ids)."""
     import datetime as dt
 
     import polars as pl
@@ -43,12 +44,18 @@ def tx(rows: list[tuple], columns: tuple[str, ...] = TX_COLUMNS):
         if raw is None:
             return None
         if kind == "date":
+            if isinstance(raw, dt.datetime):
+                return raw
             return dt.datetime.fromisoformat(raw if " " in raw or "T" in raw else raw + " 12:00")
         return float(raw) if kind == "float" else str(raw)
 
+    def cell(row, i: int, column: str):
+        return row[column] if isinstance(row, dict) else row[i]
+
     schema = {c: {"date": pl.Datetime("us"), "float": pl.Float64}.get(_TX_TYPES.get(c, "str"), pl.String)
               for c in columns}
-    return pl.DataFrame({c: [value(c, r[i]) for r in rows] for i, c in enumerate(columns)}, schema=schema)
+    frame = pl.DataFrame({c: [value(c, cell(r, i, c)) for r in rows] for i, c in enumerate(columns)}, schema=schema)
+    return frame if order_ids else frame.drop("order_id")
 
 
 def run_analysis(module, lines, as_of=None, people=None, spec=None, **params):
@@ -58,3 +65,13 @@ def run_analysis(module, lines, as_of=None, people=None, spec=None, **params):
 
     frames = {"transactions": lines} | ({"customers": people} if people is not None else {})
     return module.compute(Context(spec, build_facts(frames, as_of)), module.Params(**params))
+
+
+def sales_of(spec_path: Path):
+    """The shared transaction facts (`Facts.sales`) of a spec's data, as a build computes them."""
+    from cjmgen import api
+    from cjmgen.facts import build_facts
+
+    loaded = api.validate(spec_path)
+    sources = api.read_sources(loaded)
+    return build_facts({t: s.frame for t, s in sources.items()}, loaded.spec.project.as_of).sales

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import sales_of
 from pypdf import PdfReader
 
 from cjmgen import api
@@ -84,7 +85,7 @@ def test_pdf_has_the_chapters_and_the_kpi(demo_build):
     for heading in ("Содержание", "Резюме", "RFM-сегментация", "Когорты, удержание и LTV", "Ситуация и цели",
                     "Приложение: качество данных", "Приложение: методология", "Матрица триггеров"):
         assert heading in text, heading
-    sales = api.build_facts_for(spec)
+    sales = sales_of(spec)
     revenue = Formatter("ru", "RUB").money(sales.orders["revenue"].sum())
     assert revenue.replace("\u00a0", " ") in text.replace("\u00a0", " ")
     assert len(reader.pages) >= 8

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 from chapter_render import methodology, render_partial
+from conftest import TX_COLUMNS, run_analysis, tx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -26,24 +27,9 @@ from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
 
 D = dt.date
-SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64,
-          "store": pl.String}
+LINE_COLUMNS = (*TX_COLUMNS, "store")
 COLUMNS = ["cohort", "period", "cohort_size", "active_customers", "retention", "revenue", "orders",
            "cumulative_revenue_per_customer", "partial"]
-
-
-def tx(rows: list[tuple]) -> pl.DataFrame:
-    """Canonical transactions from (customer_id, order_id, 'YYYY-MM-DD HH:MM', amount, store) rows."""
-    return pl.DataFrame(
-        {"customer_id": [r[0] for r in rows], "order_id": [r[1] for r in rows],
-         "date": [dt.datetime.fromisoformat(r[2]) for r in rows], "amount": [float(r[3]) for r in rows],
-         "store": [r[4] for r in rows]},
-        schema=SCHEMA)
-
-
-def run(lines: pl.DataFrame, as_of: dt.date | None, people: pl.DataFrame | None = None, **params):
-    frames = {"transactions": lines} | ({"customers": people} if people is not None else {})
-    return cohorts.compute(Context(None, build_facts(frames, as_of)), cohorts.Params(**params))
 
 
 # ===================================================================== 1. hand fixture
@@ -68,7 +54,7 @@ HAND = tx([
     ("F", "f1", "2024-01-20 10:00", 25, "S2"), ("F", "f1", "2024-01-20 10:00", -5, "S2"),
     ("G", "g1", "2023-12-10 10:00", -15, "S1"),
     (None, "u1", "2023-11-10 10:00", 999, "S1"),
-])
+], LINE_COLUMNS)
 
 HAND_MONTHS = [
     # cohort, period, size, active, retention, revenue, orders, cumulative revenue per customer, partial
@@ -91,19 +77,19 @@ def frame_of_rows(rows: list[tuple]) -> pl.DataFrame:
 
 
 def test_hand_month_cohorts():
-    got = run(HAND, HAND_AS_OF, period="month").retention
+    got = run_analysis(cohorts, HAND, HAND_AS_OF, period="month").retention
     assert got.columns == COLUMNS
     assert_frame_equal(got, frame_of_rows(HAND_MONTHS), check_dtypes=False, rel_tol=1e-12)
 
 
 def test_hand_month_cohorts_capped():
-    got = run(HAND, HAND_AS_OF, period="month", max_periods=1).retention
+    got = run_analysis(cohorts, HAND, HAND_AS_OF, period="month", max_periods=1).retention
     expected = [row for row in HAND_MONTHS if row[1] <= 1]
     assert_frame_equal(got, frame_of_rows(expected), check_dtypes=False, rel_tol=1e-12)
 
 
 def test_hand_quarter_cohorts():
-    got = run(HAND, HAND_AS_OF, period="quarter").retention
+    got = run_analysis(cohorts, HAND, HAND_AS_OF, period="quarter").retention
     expected = [
         # 2023-Q4: A B C D. Q4 revenue A 150 + B 200 + C 120 + D 10 = 480, orders 2+1+2+1
         ("2023-Q4", 0, 4, 4, 1.0, 480.0, 6, 120.0, False),
@@ -118,7 +104,7 @@ def test_hand_breakdown_by_store_pools_cohorts_whose_period_is_complete():
     # group = store of the first order: S1 {A (Nov), C (Dec), E (Feb)}, S2 {B (Nov), D (Dec), F (Jan)}.
     # February is cut at as_of 2024-02-15: a cohort whose period at offset k is February stays out of the pool at k;
     # an offset where every cohort is in February pools those and is marked partial.
-    got = run(HAND, HAND_AS_OF, period="month", breakdown="store").by_group
+    got = run_analysis(cohorts, HAND, HAND_AS_OF, period="month", breakdown="store").by_group
     s1 = got.filter(pl.col("group") == "S1").sort("period")
     assert s1.select("period", "customers", "active_customers", "partial").rows() == [
         (0, 2, 2, False),  # Nov, Dec cohorts (Feb's offset 0 is February)
@@ -145,16 +131,16 @@ def test_breakdown_group_is_the_store_of_the_chronologically_first_order():
         ("A", "S2-0001", "2024-03-01 09:00", 10, "S2"),   # the first order: S2
         ("A", "S1-0950", "2024-03-01 18:00", 10, "S1"),
         ("B", "S1-0951", "2024-03-01 12:00", 10, "S1"),
-    ])
-    got = run(lines, D(2024, 3, 1), breakdown="store").by_group
+    ], LINE_COLUMNS)
+    got = run_analysis(cohorts, lines, D(2024, 3, 1), breakdown="store").by_group
     assert got.select("group", "customers").rows() == [("S1", 1), ("S2", 1)]
 
 
 def test_a_return_booked_on_the_original_receipt_reduces_the_month_it_is_dated_in():
     # Many tills book a return under the original receipt id. METHODS §1: a return reduces the revenue
     # "of the month" — the month of the return line, so monthly revenue reconciles with the log.
-    lines = tx([("A", "r1", "2024-01-10 10:00", 100, None), ("A", "r1", "2024-02-05 10:00", -30, None)])
-    got = run(lines, D(2024, 2, 28)).retention
+    lines = tx([("A", "r1", "2024-01-10 10:00", 100, None), ("A", "r1", "2024-02-05 10:00", -30, None)], LINE_COLUMNS)
+    got = run_analysis(cohorts, lines, D(2024, 2, 28)).retention
     assert got.select("cohort", "period", "active_customers", "revenue", "cumulative_revenue_per_customer").rows() == [
         ("2024-01", 0, 1, 100.0, 100.0),
         ("2024-01", 1, 0, -30.0, 70.0),
@@ -163,7 +149,7 @@ def test_a_return_booked_on_the_original_receipt_reduces_the_month_it_is_dated_i
 
 def test_breakdown_by_customer_attribute():
     people = pl.DataFrame({"customer_id": ["A", "B", "C", "D", "E", "F"], "gender": ["F", "M", "F", None, "M", "F"]})
-    got = run(HAND, HAND_AS_OF, people, breakdown="gender").by_group
+    got = run_analysis(cohorts, HAND, HAND_AS_OF, people, breakdown="gender").by_group
     # F: A (Nov), C (Dec), F (Jan); period 0 all three; period 1: A yes, C yes (F's is February: partial, left out)
     women = got.filter(pl.col("group") == "F").sort("period")
     assert women.select("period", "customers", "active_customers").rows() == [(0, 3, 3), (1, 2, 2), (2, 1, 0), (3, 1, 1)]
@@ -184,16 +170,16 @@ def test_breakdown_by_customer_attribute():
     (D(1999, 12, 1), "month", "1999-12"),
 ])
 def test_period_labels(day, period, label):
-    lines = tx([("A", "1", f"{day.isoformat()} 12:00", 10, None)])
-    got = run(lines, day, period=period).retention
+    lines = tx([("A", "1", f"{day.isoformat()} 12:00", 10, None)], LINE_COLUMNS)
+    got = run_analysis(cohorts, lines, day, period=period).retention
     assert got.select("cohort", "period").rows() == [(label, 0)]
 
 
 def test_hand_weeks_across_the_year_boundary():
     # as_of Wed 2025-01-08 (2025-W02). X: Sun 2024-12-29 (2024-W52), Mon 2024-12-30 (2025-W01)
     lines = tx([("X", "1", "2024-12-29 20:00", 10, None), ("X", "2", "2024-12-30 08:00", 5, None),
-                ("Y", "3", "2025-01-06 08:00", 7, None), ("Y", "4", "2025-01-09 08:00", 7, None)])
-    got = run(lines, D(2025, 1, 8), period="week").retention
+                ("Y", "3", "2025-01-06 08:00", 7, None), ("Y", "4", "2025-01-09 08:00", 7, None)], LINE_COLUMNS)
+    got = run_analysis(cohorts, lines, D(2025, 1, 8), period="week").retention
     assert_frame_equal(got, frame_of_rows([
         ("2024-W52", 0, 1, 1, 1.0, 10.0, 1, 10.0, False),
         ("2024-W52", 1, 1, 1, 1.0, 5.0, 1, 15.0, False),
@@ -239,7 +225,7 @@ def monthly_cohorts(as_of: dt.date) -> dict:
         if month < 8:
             back = "2023-08-20 10:00" if month == 7 else f"2023-{month + 1:02d}-02 10:00"
             rows.append((f"c{month}", f"{month}b", back, 10, "S1"))
-    return run(tx(rows), as_of)
+    return run_analysis(cohorts, tx(rows, LINE_COLUMNS), as_of)
 
 
 def test_the_trend_leaves_out_a_next_period_still_running_at_as_of():
@@ -438,11 +424,6 @@ def logs(draw, max_lines: int = 25, span_days: int = 150):
     return lines, as_of, draw(st.booleans())
 
 
-def frame_of(lines: list[dict], with_order_id: bool) -> pl.DataFrame:
-    frame = pl.DataFrame(lines, schema=SCHEMA)
-    return frame if with_order_id else frame.drop("order_id")
-
-
 FAST = settings(max_examples=50, deadline=None)
 SPANS = {"week": 40, "month": 150, "quarter": 400}
 
@@ -453,7 +434,8 @@ SPANS = {"week": 40, "month": 150, "quarter": 400}
 def test_matches_reference(data, period, max_periods):
     lines, as_of, with_order_id = data.draw(logs(span_days=SPANS[period]))
     cells, _ = ref_cohort_cells(lines, as_of, with_order_id, period, max_periods)
-    result = run(frame_of(lines, with_order_id), as_of, period=period, max_periods=max_periods, breakdown="store")
+    frame = tx(lines, LINE_COLUMNS, order_ids=with_order_id)
+    result = run_analysis(cohorts, frame, as_of, period=period, max_periods=max_periods, breakdown="store")
     got = result.retention
     assert got.columns == COLUMNS
     rows = {(r["cohort"], r["period"]): r for r in got.to_dicts()}
@@ -480,7 +462,7 @@ def test_matches_reference(data, period, max_periods):
 @given(data=st.data(), period=st.sampled_from(["month", "week", "quarter"]))
 def test_invariants(data, period):
     lines, as_of, with_order_id = data.draw(logs(span_days=SPANS[period]))
-    frame = frame_of(lines, with_order_id)
+    frame = tx(lines, LINE_COLUMNS, order_ids=with_order_id)
     facts = build_facts({"transactions": frame}, as_of)
     table = cohorts.compute(Context(None, facts), cohorts.Params(period=period)).retention
     # retention at offset 0 is exactly 1, and the period-0 sizes add up to all customers
@@ -513,10 +495,10 @@ def test_invariants(data, period):
 @given(data=st.data(), period=st.sampled_from(["month", "week", "quarter"]), seed=st.integers(0, 2**16))
 def test_row_order_does_not_matter(data, period, seed):
     lines, as_of, with_order_id = data.draw(logs(span_days=SPANS[period]))
-    frame = frame_of(lines, with_order_id)
+    frame = tx(lines, LINE_COLUMNS, order_ids=with_order_id)
     shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
-    a = run(frame, as_of, period=period, breakdown="store")
-    b = run(shuffled, as_of, period=period, breakdown="store")
+    a = run_analysis(cohorts, frame, as_of, period=period, breakdown="store")
+    b = run_analysis(cohorts, shuffled, as_of, period=period, breakdown="store")
     assert a.exported_tables().keys() == b.exported_tables().keys()
     for key, table in a.exported_tables().items():
         assert_frame_equal(table, b.exported_tables()[key], rel_tol=1e-9, abs_tol=1e-9)
@@ -532,7 +514,7 @@ def scalars(result) -> dict:
 def test_row_order_does_not_matter_when_a_customer_day_spans_two_stores():
     # No order id: a customer's day is one order, here with lines from two stores.
     lines = tx([("A", None, "2024-03-01 09:00", 10, "S1"), ("A", None, "2024-03-01 18:00", 10, "S2"),
-                ("B", None, "2024-03-01 12:00", 10, "S1")]).drop("order_id")
-    forward = run(lines, None, breakdown="store").by_group
-    backward = run(lines.reverse(), None, breakdown="store").by_group
+                ("B", None, "2024-03-01 12:00", 10, "S1")], LINE_COLUMNS).drop("order_id")
+    forward = run_analysis(cohorts, lines, None, breakdown="store").by_group
+    backward = run_analysis(cohorts, lines.reverse(), None, breakdown="store").by_group
     assert_frame_equal(forward, backward)

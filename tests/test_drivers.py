@@ -21,34 +21,20 @@ import math
 
 import polars as pl
 import pytest
+from conftest import TX_COLUMNS, run_analysis, tx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from pydantic import ValidationError
 
 from cjmgen.analyses import drivers
-from cjmgen.analyses.base import Context
 from cjmgen.charts.drivers import driver_label
 from cjmgen.charts.theme import Theme
-from cjmgen.facts import build_facts
 
 D = dt.date
-SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64,
-          "quantity": pl.Float64, "product_group": pl.String}
+LINE_COLUMNS = (*TX_COLUMNS, "quantity", "product_group")
 HAND_PERIODS = {"base": {"start": D(2023, 1, 1), "end": D(2023, 1, 31)},
                 "current": {"start": D(2023, 2, 1), "end": D(2023, 2, 28)}}
-
-
-def tx(rows: list[tuple]) -> pl.DataFrame:
-    """Canonical lines from (customer, order, 'YYYY-MM-DD', amount, quantity, group) rows."""
-    return pl.DataFrame({
-        "customer_id": [r[0] for r in rows], "order_id": [r[1] for r in rows],
-        "date": [dt.datetime.fromisoformat(r[2] + " 12:00") for r in rows], "amount": [float(r[3]) for r in rows],
-        "quantity": [r[4] for r in rows], "product_group": [r[5] for r in rows]}, schema=SCHEMA)
-
-
-def run(lines: pl.DataFrame, as_of: dt.date | None, **params):
-    return drivers.compute(Context(None, build_facts({"transactions": lines}, as_of)), drivers.Params(**params))
 
 
 # ===================================================================== 1. hand fixture
@@ -70,7 +56,7 @@ HAND = tx([
     ("A", "o5", "2023-02-03", -10, -1, "add-on"), ("B", "o6", "2023-02-14", 60, 1, "main"),
     ("C", "o7", "2023-02-20", 90, 2, "main"), ("C", "o8", "2023-02-27", 40, 1, "add-on"),
     (None, "u2", "2023-02-10", 70, 2, "main"), (None, "u3", "2023-02-11", 30, 1, "add-on"),
-])
+], LINE_COLUMNS)
 HAND_AS_OF = D(2023, 2, 28)
 FORMULA_COLUMNS = ["period", "group", "buyers", "customers", "orders", "orders_per_customer", "avg_check", "depth",
                    "price", "revenue", "items"]
@@ -96,7 +82,7 @@ HAND_FORMULA = [
 
 
 def test_hand_formula():
-    result = run(HAND, HAND_AS_OF, periods=HAND_PERIODS)
+    result = run_analysis(drivers, HAND, HAND_AS_OF, periods=HAND_PERIODS)
     got = result.formula
     assert got.columns == [*FORMULA_COLUMNS, "start", "end"]
     expected = pl.DataFrame(HAND_FORMULA, schema=FORMULA_COLUMNS, orient="row")
@@ -112,7 +98,7 @@ def test_hand_chain_substitution():
     # customers first: 3 × 1.5 × 8/3 × 42.5 = 510 (+170); frequency: 3 × 4/3 × 8/3 × 42.5 = 453.33 (−56.67);
     # depth: 3 × 4/3 × 9/4 × 42.5 = 382.5 (−70.83); price: 330 (−52.5). Sum −10 = 330 − 340.
     # unidentified 40 → 100: +60. Total change 430 − 380 = 50; shares = contribution / 50.
-    factors = run(HAND, HAND_AS_OF, periods=HAND_PERIODS).factors
+    factors = run_analysis(drivers, HAND, HAND_AS_OF, periods=HAND_PERIODS).factors
     expected = pl.DataFrame([
         ("customers", 2.0, 3.0, 170.0, 3.4, 0.5),
         ("frequency", 1.5, 4 / 3, -170 / 3, -17 / 15, -1 / 9),
@@ -126,7 +112,8 @@ def test_hand_chain_substitution():
 def test_hand_order_of_substitution_changes_the_split_not_the_sum():
     # price first: 2 × 1.5 × 8/3 × 330/9 = 293.33 (−46.67); then depth: 2 × 1.5 × 9/4 × 330/9 = 247.5 (−45.83);
     # frequency: 2 × 4/3 × 9/4 × 330/9 = 220 (−27.5); customers: 330 (+110).
-    factors = run(HAND, HAND_AS_OF, periods=HAND_PERIODS, order=["price", "depth", "frequency", "customers"])
+    factors = run_analysis(drivers, HAND, HAND_AS_OF, periods=HAND_PERIODS,
+                           order=["price", "depth", "frequency", "customers"])
     table = factors.factors
     assert table["driver"].to_list() == ["price", "depth", "frequency", "customers", "unidentified"]
     assert table["contribution"].to_list() == pytest.approx([880 / 3 - 340, 247.5 - 880 / 3, -27.5, 110.0, 60.0])
@@ -135,7 +122,7 @@ def test_hand_order_of_substitution_changes_the_split_not_the_sum():
 
 
 def test_hand_targets():
-    targets = run(HAND, HAND_AS_OF, periods=HAND_PERIODS, target_growth=0.2).targets
+    targets = run_analysis(drivers, HAND, HAND_AS_OF, periods=HAND_PERIODS, target_growth=0.2).targets
     everything = targets.filter(pl.col("group") == "all")
     assert everything["driver"].to_list() == ["revenue", "customers", "frequency", "avg_check", "depth", "price"]
     assert everything["current"].to_list() == pytest.approx([330, 3, 4 / 3, 82.5, 2.25, 330 / 9])
@@ -148,7 +135,7 @@ def test_hand_targets():
 
 
 def test_hand_facts_and_short_sensitivity():
-    result = run(HAND, HAND_AS_OF, periods=HAND_PERIODS)
+    result = run_analysis(drivers, HAND, HAND_AS_OF, periods=HAND_PERIODS)
     lever = result.strongest
     assert lever is not None and lever.driver == "customers"
     assert (lever.contribution, lever.share, lever.change) == pytest.approx((170.0, 3.4, 0.5))
@@ -162,7 +149,7 @@ def test_hand_facts_and_short_sensitivity():
 def test_without_quantity_depth_counts_purchase_lines():
     # o5 has three lines, one a return: 2 purchase lines; without product_group only the "all" rows exist
     lines = HAND.drop("quantity", "product_group")
-    result = run(lines, HAND_AS_OF, periods=HAND_PERIODS)
+    result = run_analysis(drivers, lines, HAND_AS_OF, periods=HAND_PERIODS)
     table = result.formula
     assert table["group"].unique().to_list() == ["all"]
     current = table.filter((pl.col("period") == "current") & (pl.col("buyers") == "identified")).row(0, named=True)
@@ -173,23 +160,23 @@ def test_without_quantity_depth_counts_purchase_lines():
 
 
 def test_missing_quantity_counts_one_item():
-    lines = tx([("A", "1", "2023-02-01", 30, None, "main"), ("A", "1", "2023-02-01", 20, 4, "main")])
-    table = run(lines, D(2023, 2, 1)).formula
+    lines = tx([("A", "1", "2023-02-01", 30, None, "main"), ("A", "1", "2023-02-01", 20, 4, "main")], LINE_COLUMNS)
+    table = run_analysis(drivers, lines, D(2023, 2, 1)).formula
     assert table.filter(pl.col("buyers") == "identified")["items"].to_list() == [5.0, 5.0]
 
 
 def test_revenue_by_line_date_orders_by_order_date():
     # a return under the January receipt, dated in February: January keeps the order, February the −40
     lines = tx([("A", "r1", "2023-01-10", 100, 1, "main"), ("A", "r1", "2023-02-03", -40, -1, "main"),
-                ("A", "r2", "2023-02-05", 10, 1, "main")])
-    table = run(lines, HAND_AS_OF, periods=HAND_PERIODS).formula
+                ("A", "r2", "2023-02-05", 10, 1, "main")], LINE_COLUMNS)
+    table = run_analysis(drivers, lines, HAND_AS_OF, periods=HAND_PERIODS).formula
     known = table.filter((pl.col("buyers") == "identified") & (pl.col("group") == "all"))
     assert known.select("period", "orders", "revenue", "items").rows() == [("base", 1, 100.0, 1.0), ("current", 1, -30.0, 1.0)]
 
 
 def test_no_factor_table_when_a_period_has_no_customers():
-    lines = tx([("A", "1", "2023-02-10", 10, 1, "main"), (None, "2", "2023-01-10", 10, 1, "main")])
-    result = run(lines, HAND_AS_OF, periods=HAND_PERIODS)
+    lines = tx([("A", "1", "2023-02-10", 10, 1, "main"), (None, "2", "2023-01-10", 10, 1, "main")], LINE_COLUMNS)
+    result = run_analysis(drivers, lines, HAND_AS_OF, periods=HAND_PERIODS)
     assert result.factors is None and result.strongest is None
     assert "drivers_factors" not in result.exported_tables()
     assert result.totals["base"]["total"] == 10.0
@@ -225,8 +212,9 @@ def test_default_periods(as_of, first_day, expected, months, comparison):
 
 def test_one_year_of_data_compares_halves_and_says_so():
     """Defect: a single year was split into two halves silently; the result records it and the words say it."""
-    lines = tx([(c, f"{c}{m}", f"2023-{m:02d}-05", 10 * m, 1, "main") for m in range(1, 13) for c in "AB"])
-    result = run(lines, D(2023, 12, 31))
+    lines = tx([(c, f"{c}{m}", f"2023-{m:02d}-05", 10 * m, 1, "main") for m in range(1, 13) for c in "AB"],
+               LINE_COLUMNS)
+    result = run_analysis(drivers, lines, D(2023, 12, 31))
     assert result.comparison == "halves" and result.default_months == 6
     assert result.periods["base"] == (D(2023, 1, 1), D(2023, 6, 30))
     html = _headline(result, "en")
@@ -238,8 +226,8 @@ def test_one_year_of_data_compares_halves_and_says_so():
 
 def test_two_years_of_data_compare_the_same_months():
     lines = tx([(c, f"{c}{y}{m}", f"{y}-{m:02d}-05", 10 * m, 1, "main") for y in (2022, 2023) for m in range(1, 13)
-                for c in "AB"])
-    result = run(lines, D(2023, 12, 31))
+                for c in "AB"], LINE_COLUMNS)
+    result = run_analysis(drivers, lines, D(2023, 12, 31))
     assert result.comparison == "year_over_year" and result.default_months == 12
     assert "seasonality" not in _headline(result, "en")
 
@@ -268,8 +256,8 @@ def _chapter(result, locale: str) -> str:
 def test_data_shorter_than_two_months_gives_the_current_period_only():
     windows, months, kind = drivers.resolve_periods(D(2023, 3, 10), D(2023, 2, 20), None)
     assert windows == {"current": (D(2023, 2, 20), D(2023, 3, 10))} and months == 0 and kind == "current_only"
-    lines = tx([("A", "1", "2023-02-20", 10, 1, "main"), ("A", "2", "2023-03-10", 30, 2, "main")])
-    result = run(lines, None)
+    lines = tx([("A", "1", "2023-02-20", 10, 1, "main"), ("A", "2", "2023-03-10", 30, 2, "main")], LINE_COLUMNS)
+    result = run_analysis(drivers, lines, None)
     assert result.formula["period"].unique().to_list() == ["current"]
     assert result.factors is None and result.has_base is False and result.comparison == "current_only"
 
@@ -284,7 +272,7 @@ def test_small_product_groups_are_flagged_and_never_named_extremes():
             rows.append((f"c{i}", f"g{period}{i}", f"2023-{month:02d}-06", 10 if period == "base" else 9, 1, "gift"))
         for i in range(11):  # tiny: 11 orders, 10 → 30 (+200%)
             rows.append((f"c{i}", f"t{period}{i}", f"2023-{month:02d}-07", 10 if period == "base" else 30, 1, "tiny"))
-    result = run(tx(rows), HAND_AS_OF, periods=HAND_PERIODS)
+    result = run_analysis(drivers, tx(rows, LINE_COLUMNS), HAND_AS_OF, periods=HAND_PERIODS)
     assert result.min_orders == 30 and result.small_groups == ["tiny"]
     assert result.fastest_group is not None and result.slowest_group is not None
     assert (result.fastest_group.group, result.slowest_group.group) == ("main", "gift")
@@ -292,13 +280,13 @@ def test_small_product_groups_are_flagged_and_never_named_extremes():
     assert "tiny" in result.formula["group"].to_list()  # stays in the tables
     chapter = _chapter(result, "en")
     assert "main grew fastest (+10.0%) and gift slowest (-10.0%)" in chapter and "tiny&nbsp;†" in chapter
-    loose = run(tx(rows), HAND_AS_OF, periods=HAND_PERIODS, min_orders=5)
+    loose = run_analysis(drivers, tx(rows, LINE_COLUMNS), HAND_AS_OF, periods=HAND_PERIODS, min_orders=5)
     assert loose.small_groups == [] and loose.fastest_group.group == "tiny"
 
 
 def test_periods_past_the_data_are_flagged():
     periods = {"base": {"start": D(2022, 12, 1), "end": D(2023, 1, 31)}, "current": {"start": D(2023, 2, 1), "end": D(2023, 3, 31)}}
-    f = run(HAND, HAND_AS_OF, periods=periods)
+    f = run_analysis(drivers, HAND, HAND_AS_OF, periods=periods)
     assert f.current_after_as_of is True and f.base_before_data is True
 
 
@@ -389,10 +377,10 @@ WINDOWS = {"base": {"start": D(2023, 1, 1), "end": D(2023, 2, 15)}, "current": {
 @given(data=st.data(), has_quantity=st.booleans(), has_group=st.booleans())
 def test_matches_reference(data, has_quantity, has_group):
     lines, as_of = data.draw(logs())
-    frame = pl.DataFrame(lines, schema=SCHEMA)
+    frame = tx(lines, LINE_COLUMNS)
     frame = frame if has_quantity else frame.drop("quantity")
     frame = frame if has_group else frame.drop("product_group")
-    result = run(frame, as_of, periods=WINDOWS)
+    result = run_analysis(drivers, frame, as_of, periods=WINDOWS)
     windows = {k: (v["start"], v["end"]) for k, v in WINDOWS.items()}
     expected = ref_formula(lines, as_of, windows, has_quantity, has_group)
     got = {(r["period"], r["group"], r["buyers"]): r for r in result.formula.to_dicts()}
@@ -411,7 +399,7 @@ def test_matches_reference(data, has_quantity, has_group):
 @given(data=st.data())
 def test_formula_invariants(data):
     lines, as_of = data.draw(logs())
-    result = run(pl.DataFrame(lines, schema=SCHEMA), as_of, periods=WINDOWS)
+    result = run_analysis(drivers, tx(lines, LINE_COLUMNS), as_of, periods=WINDOWS)
     table = result.formula
     for row in table.filter(pl.col("buyers") == "identified").to_dicts():
         if row["price"] is not None and row["orders_per_customer"] is not None:
@@ -482,9 +470,9 @@ def test_variance_share_of_the_only_moving_driver_is_one():
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_row_order_does_not_matter(data, seed):
     lines, as_of = data.draw(logs())
-    frame = pl.DataFrame(lines, schema=SCHEMA)
-    a = run(frame, as_of, periods=WINDOWS)
-    b = run(frame.sample(fraction=1.0, shuffle=True, seed=seed), as_of, periods=WINDOWS)
+    frame = tx(lines, LINE_COLUMNS)
+    a = run_analysis(drivers, frame, as_of, periods=WINDOWS)
+    b = run_analysis(drivers, frame.sample(fraction=1.0, shuffle=True, seed=seed), as_of, periods=WINDOWS)
     tables_a, tables_b = a.exported_tables(), b.exported_tables()
     assert tables_a.keys() == tables_b.keys()
     for key in tables_a:
@@ -494,7 +482,7 @@ def test_row_order_does_not_matter(data, seed):
 def test_charts_build_on_the_hand_fixture():
     from cjmgen.charts import drivers as drivers_charts
 
-    result = run(HAND, HAND_AS_OF, periods=HAND_PERIODS)
+    result = run_analysis(drivers, HAND, HAND_AS_OF, periods=HAND_PERIODS)
     charts = drivers_charts.charts(result, Theme("en"))
     assert set(charts) == {"waterfall", "changes"}
     waterfall = charts["waterfall"].to_dict()

@@ -9,24 +9,11 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from conftest import tx
 
 from cjmgen.facts import build_facts
 
 D = dt.date
-
-
-def tx(rows: list[tuple], *, order_ids: bool = True) -> pl.DataFrame:
-    """Canonical transactions from (customer_id, order_id, 'YYYY-MM-DD HH:MM', amount) rows."""
-    frame = pl.DataFrame(
-        {
-            "customer_id": [r[0] for r in rows],
-            "order_id": [r[1] for r in rows],
-            "date": [dt.datetime.fromisoformat(r[2]) for r in rows],
-            "amount": [float(r[3]) for r in rows],
-        },
-        schema={"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64},
-    )
-    return frame if order_ids else frame.drop("order_id")
 
 
 def order(sales, order_id: str) -> dict:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from conftest import TX_COLUMNS, run_analysis, tx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -41,22 +42,8 @@ from cjmgen.render.html import templates_root
 
 D = dt.date
 SIM_AS_OF = D(2023, 12, 31)
-SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64,
-          "cost": pl.Float64, "store": pl.String}
+LINE_COLUMNS = (*TX_COLUMNS, "cost", "store")
 FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def tx(rows: list[tuple]) -> pl.DataFrame:
-    """Canonical transactions from (customer_id, order_id, 'YYYY-MM-DD HH:MM', amount, cost, store) rows."""
-    return pl.DataFrame(
-        {"customer_id": [r[0] for r in rows], "order_id": [r[1] for r in rows],
-         "date": [dt.datetime.fromisoformat(r[2]) for r in rows], "amount": [float(r[3]) for r in rows],
-         "cost": [None if r[4] is None else float(r[4]) for r in rows], "store": [r[5] for r in rows]},
-        schema=SCHEMA)
-
-
-def run(lines: pl.DataFrame, as_of: dt.date | None, **params):
-    return ltv.compute(Context(None, build_facts({"transactions": lines}, as_of)), ltv.Params(**params))
 
 
 # ===================================================================== 1. hand fixture
@@ -86,11 +73,11 @@ HAND = tx([
     ("E", "e1", "2022-02-15 10:00", 500, 300, "S1"), ("E", "e2", "2022-02-20 10:00", 100, 80, "S1"),
     ("E", "e3", "2024-04-05 10:00", 999, 1, "S1"),
     (None, "u1", "2024-02-01 10:00", 70, 30, "S1"),
-])
+], LINE_COLUMNS)
 
 
 def test_hand_customers():
-    got = run(HAND, HAND_AS_OF, by=["store"]).customers
+    got = run_analysis(ltv, HAND, HAND_AS_OF, by=["store"]).customers
     expected = pl.DataFrame({
         "customer_id": ["A", "B", "C", "D", "E"],
         "first_day": [D(2024, 1, 1), D(2023, 3, 10), D(2024, 3, 31), D(2023, 10, 5), D(2022, 2, 15)],
@@ -108,7 +95,7 @@ def test_hand_customers():
 
 
 def test_hand_distribution_facts():
-    result = run(HAND, HAND_AS_OF)
+    result = run_analysis(ltv, HAND, HAND_AS_OF)
     f = result.stats
     # sorted margins 30, 90, 124, 220, 250; linear percentile at position (N−1)·q
     assert result.measure == "margin"
@@ -120,7 +107,7 @@ def test_hand_distribution_facts():
 
 
 def test_hand_by_cohort_age():
-    got = run(HAND, HAND_AS_OF).by_cohort_age
+    got = run_analysis(ltv, HAND, HAND_AS_OF).by_cohort_age
     # full months to 2024-03-31: A 2, C 0 → 0–2; D 5 → 3–5; none 6–11; B 12 → 12–23; E 25 → 24+
     expected = pl.DataFrame({
         "group": ["0–2", "3–5", "6–11", "12–23", "24+"], "months_from": [0, 3, 6, 12, 24],
@@ -133,7 +120,7 @@ def test_hand_by_cohort_age():
 
 
 def test_hand_by_store_of_the_first_order():
-    got = run(HAND, HAND_AS_OF, by=["store"]).by["store"]
+    got = run_analysis(ltv, HAND, HAND_AS_OF, by=["store"]).by["store"]
     # first orders: A a1 S1, B b1 S2, C c1 S1, D d1 (09:00) S1, E e1 S1
     expected = pl.DataFrame({
         "group": ["S1", "S2"], "customers": [4, 1], "customers_share": [0.8, 0.2], "value": [464.0, 250.0],
@@ -144,7 +131,7 @@ def test_hand_by_store_of_the_first_order():
 
 
 def test_hand_histogram():
-    got = run(HAND, HAND_AS_OF, histogram_bins=5).distribution
+    got = run_analysis(ltv, HAND, HAND_AS_OF, histogram_bins=5).distribution
     # P95 = 220 + 0.8·30 = 244; 244 / 5 = 48.8 → the nearest nice width is 50; 5 bars to 250, an open bar from 250
     assert got.select("lower", "upper", "customers").rows() == [
         (0.0, 50.0, 1), (50.0, 100.0, 1), (100.0, 150.0, 1), (150.0, 200.0, 0), (200.0, 250.0, 1), (250.0, None, 1)]
@@ -152,20 +139,20 @@ def test_hand_histogram():
 
 
 def test_hand_revenue_and_missing_cost():
-    result = run(HAND, HAND_AS_OF, value="revenue")
+    result = run_analysis(ltv, HAND, HAND_AS_OF, value="revenue")
     assert result.measure == "revenue" and result.stats.value_total == pytest.approx(1490.0)
-    no_cost = run(HAND.drop("cost"), HAND_AS_OF, value="margin")
+    no_cost = run_analysis(ltv, HAND.drop("cost"), HAND_AS_OF, value="margin")
     assert no_cost.measure == "revenue" and no_cost.margin_requested_without_cost
     assert "margin" not in no_cost.customers.columns
 
 
 def test_hand_forecast_skipped_with_a_reason():
-    result = run(HAND, HAND_AS_OF, holdout_start=D(2024, 1, 1))
+    result = run_analysis(ltv, HAND, HAND_AS_OF, holdout_start=D(2024, 1, 1))
     assert result.forecast is None
     assert result.forecast_skipped == "too_few_repeat"
     assert result.repeat_customers == 3
     assert "ltv_params" not in result.exported_tables() and "ltv_holdout" not in result.exported_tables()
-    assert run(HAND, HAND_AS_OF, predictive=False).forecast_skipped == "not_requested"
+    assert run_analysis(ltv, HAND, HAND_AS_OF, predictive=False).forecast_skipped == "not_requested"
 
 
 def test_hand_by_customer_attributes_and_rfm():
@@ -185,7 +172,7 @@ def test_hand_by_customer_attributes_and_rfm():
 
 
 def test_unknown_dimension_is_reported_not_fatal():
-    result = run(HAND, HAND_AS_OF, by=["store", "region"])
+    result = run_analysis(ltv, HAND, HAND_AS_OF, by=["store", "region"])
     assert result.dimensions == ("store",) and result.unknown_dimensions == ("region",)
     assert "ltv_by_region" not in result.exported_tables()
 
@@ -238,7 +225,7 @@ def logs(draw):
             cost = draw(st.sampled_from([None, 0, 5, 20]))
             rows.append((customer, f"o{number:03d}", when.isoformat(" "), amount, cost, store))
     as_of = (START + dt.timedelta(days=draw(st.integers(0, 520)))).date()
-    return tx(rows), as_of
+    return tx(rows, LINE_COLUMNS), as_of
 
 
 def reference(lines: pl.DataFrame, as_of: dt.date) -> dict:
@@ -292,7 +279,7 @@ def test_matches_plain_python_reference(case):
     ref = reference(lines, as_of)
     if not ref:
         return
-    result = run(lines, as_of, by=["store"], predictive=False)
+    result = run_analysis(ltv, lines, as_of, by=["store"], predictive=False)
     got = {row["customer_id"]: row for row in result.customers.iter_rows(named=True)}
     assert set(got) == set(ref)
     for customer, want in ref.items():
@@ -334,15 +321,15 @@ def _band(months: int) -> str:
 @given(logs(), st.integers(5, 30))
 def test_tables_partition_customers_and_value(case, bins):
     lines, as_of = case
-    result = run(lines, as_of, by=["store"], histogram_bins=bins, predictive=False)
+    result = run_analysis(ltv, lines, as_of, by=["store"], histogram_bins=bins, predictive=False)
     people = result.customers
     total = people["margin"].sum() if people.height else 0.0
     for key in ("ltv_by_store", "ltv_by_cohort_age", "ltv_distribution"):
         table = result.exported_tables()[key]
         assert table["customers"].sum() == people.height, key
         assert table["value"].sum() == pytest.approx(total, abs=1e-6), key
-    shuffled = run(lines.sample(fraction=1.0, shuffle=True, seed=1), as_of, by=["store"], histogram_bins=bins,
-                   predictive=False)
+    shuffled = run_analysis(ltv, lines.sample(fraction=1.0, shuffle=True, seed=1), as_of, by=["store"],
+                            histogram_bins=bins, predictive=False)
     for key, table in result.exported_tables().items():
         assert_frame_equal(shuffled.exported_tables()[key], table, rel_tol=1e-9, abs_tol=1e-9)
 
@@ -372,14 +359,14 @@ def simulated_log(customers: int = 3000, seed: int = 11) -> pl.DataFrame:
             when = dt.datetime(2022, 1, 3) + dt.timedelta(days=int(week * 7))
             rows.append((f"C{i:04d}", f"C{i:04d}-{k}", when.isoformat(" "), round(float(rng.gamma(6.0, 1 / nu)), 2), None,
                          "S1" if i % 2 else "S2"))
-    return tx(rows)
+    return tx(rows, LINE_COLUMNS)
 
 
 @pytest.fixture(scope="module")
 def simulated():
     lines = simulated_log()
     as_of = D(2023, 12, 31)  # 104 weeks after 2022-01-03
-    return lines, as_of, run(lines, as_of, by=["store"], holdout_start=D(2023, 7, 3), discount_rate=0.1)
+    return lines, as_of, run_analysis(ltv, lines, as_of, by=["store"], holdout_start=D(2023, 7, 3), discount_rate=0.1)
 
 
 def test_forecast_predicts_the_holdout(simulated):
@@ -428,15 +415,15 @@ def test_forecast_invariants(simulated):
 
 def test_forecast_ignores_row_order(simulated):
     lines, as_of, result = simulated
-    again = run(lines.sample(fraction=1.0, shuffle=True, seed=5), as_of, by=["store"], holdout_start=D(2023, 7, 3),
-                discount_rate=0.1)
+    again = run_analysis(ltv, lines.sample(fraction=1.0, shuffle=True, seed=5), as_of, by=["store"],
+                         holdout_start=D(2023, 7, 3), discount_rate=0.1)
     for key, table in result.exported_tables().items():
         assert_frame_equal(again.exported_tables()[key], table)
 
 
 def test_undiscounted_value_is_orders_times_average(simulated):
     lines, as_of, _ = simulated
-    people = run(lines, as_of).customers
+    people = run_analysis(ltv, lines, as_of).customers
     assert_frame_equal(people.select("expected_value"),
                        people.select((pl.col("expected_orders") * pl.col("expected_avg_value")).alias("expected_value")),
                        rel_tol=1e-12)
@@ -444,16 +431,16 @@ def test_undiscounted_value_is_orders_times_average(simulated):
 
 def test_holdout_outside_the_data_is_skipped(simulated):
     lines, as_of, _ = simulated
-    result = run(lines, as_of, holdout_start=D(2030, 1, 1))
+    result = run_analysis(ltv, lines, as_of, holdout_start=D(2030, 1, 1))
     assert result.holdout.skipped == "outside" and "ltv_holdout" not in result.exported_tables()
-    assert run(lines, as_of).holdout.skipped == "not_requested"
+    assert run_analysis(ltv, lines, as_of).holdout.skipped == "not_requested"
 
 
 def test_a_fit_that_does_not_converge_is_reported(simulated, monkeypatch):
     lines, as_of, _ = simulated
     fit = btyd.fit_bgnbd
     monkeypatch.setattr(btyd, "fit_bgnbd", lambda *args, **kw: fit(*args, max_iter=1))
-    result = run(lines, as_of)
+    result = run_analysis(ltv, lines, as_of)
     assert result.forecast.converged is False and result.forecast.bgnbd.converged is False
     table = result.params_table.filter(pl.col("model") == "bgnbd")
     assert not table["converged"].any()
@@ -576,8 +563,8 @@ def test_returns_reduce_the_value_of_purchases_and_worthless_customers_expect_no
         ("R1", "r1", "2023-03-01 10:00", 100, None, "S1"), ("R1", "r2", "2023-05-01 10:00", 50, None, "S1"),
         ("R1", "r3", "2023-05-04 10:00", -50, None, "S1"),
         ("R2", "r4", "2023-06-01 10:00", 80, None, "S1"), ("R2", "r5", "2023-06-01 11:00", -80, None, "S1"),
-    ]).drop("cost")
-    result = run(pl.concat([lines.drop("cost"), extra]), as_of)
+    ], LINE_COLUMNS).drop("cost")
+    result = run_analysis(ltv, pl.concat([lines.drop("cost"), extra]), as_of)
     people = {r["customer_id"]: r for r in result.customers.iter_rows(named=True)}
     assert people["R1"]["avg_repeat_value"] == 0.0 and people["R1"]["frequency"] == 1
     assert people["R2"]["revenue"] == 0.0
@@ -605,13 +592,13 @@ def loyal_log(customers: int = 1500, seed: int = 3) -> pl.DataFrame:
         for k, week in enumerate(times):
             when = dt.datetime(2022, 1, 3) + dt.timedelta(days=int(week * 7))
             rows.append((f"L{i:04d}", f"L{i:04d}-{k}", when.isoformat(" "), 50.0 + 10 * (k % 3), None, "S1"))
-    return tx(rows)
+    return tx(rows, LINE_COLUMNS)
 
 
 @pytest.fixture(scope="module")
 def loyal():
     lines = loyal_log()
-    return lines, run(lines, D(2023, 12, 31), holdout_start=D(2023, 7, 3))
+    return lines, run_analysis(ltv, lines, D(2023, 12, 31), holdout_start=D(2023, 7, 3))
 
 
 def test_a_degenerate_bgnbd_fit_is_diagnosed_and_the_better_model_is_chosen(loyal):
@@ -682,7 +669,7 @@ def test_uci_customer_16446_returns_the_order_that_gamma_gamma_used_to_take_gros
         pl.col("CustomerID").str.replace(r"\.0$", "").alias("customer_id"), pl.col("InvoiceNo").alias("order_id"),
         pl.col("InvoiceDate").str.to_datetime("%Y-%m-%d %H:%M:%S").alias("date"),
         (pl.col("Quantity").cast(pl.Float64) * pl.col("UnitPrice").cast(pl.Float64)).alias("amount"))
-    result = run(lines, None, holdout_start=D(2011, 9, 1))
+    result = run_analysis(ltv, lines, None, holdout_start=D(2011, 9, 1))
     row = result.customers.filter(pl.col("customer_id") == "16446").row(0, named=True)
     assert row["revenue"] == pytest.approx(2.90) and row["frequency"] == 1
     assert row["avg_repeat_value"] <= 0 and row["expected_value"] == 0.0

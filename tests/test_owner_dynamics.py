@@ -15,6 +15,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from conftest import TX_COLUMNS, run_analysis, tx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -29,20 +30,7 @@ from cjmgen.errors import UserError
 from cjmgen.facts import build_facts
 
 D = dt.date
-SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64,
-          "store": pl.String}
-
-
-def tx(rows: list[tuple]) -> pl.DataFrame:
-    """Canonical lines from (customer, order, 'YYYY-MM-DD HH:MM', amount, store) rows."""
-    return pl.DataFrame({
-        "customer_id": [r[0] for r in rows], "order_id": [r[1] for r in rows],
-        "date": [dt.datetime.fromisoformat(r[2]) for r in rows], "amount": [float(r[3]) for r in rows],
-        "store": [r[4] for r in rows]}, schema=SCHEMA)
-
-
-def run(lines: pl.DataFrame, as_of: dt.date | None, **params):
-    return od.compute(Context(None, build_facts({"transactions": lines}, as_of)), od.Params(**params))
+LINE_COLUMNS = (*TX_COLUMNS, "store")
 
 
 # ===================================================================== 1. hand fixture
@@ -61,14 +49,14 @@ HAND = tx([
     ("C", "c1", "2023-02-01 09:00", 10, "S1"), ("C", "c2", "2023-02-01 15:00", 10, "S1"),
     ("C", "c3", "2023-03-20 10:00", 10, "S2"),
     (None, "u1", "2023-01-15 10:00", 99, "S1"),
-])
+], LINE_COLUMNS)
 HAND_AS_OF = D(2023, 3, 31)
 COLUMNS = ["owner", "period", "new_customers", "repeat_customers", "repeat_2", "repeat_3_plus", "active_customers",
            "repeat_share"]
 
 
 def test_hand_months():
-    result = run(HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3])
+    result = run_analysis(od, HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3])
     expected = pl.DataFrame([
         ("S1", "2023-01", 1, 0, 0, 0, 1, 0.0),      # A (#1)
         ("S1", "2023-02", 1, 1, 0, 1, 2, 0.5),      # A (#3), C (first there #1)
@@ -81,7 +69,7 @@ def test_hand_months():
 
 
 def test_hand_summary_and_types():
-    result = run(HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3], min_customers=1)
+    result = run_analysis(od, HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3], min_customers=1)
     # comparison: the last complete month 2023-03 vs 2022-03 (not in the data) → the first complete one, 2023-01
     summary = result.summary
     assert summary.columns == ["owner", "first_period", "last_period", "repeat_first", "repeat_last", "repeat_growth",
@@ -103,7 +91,7 @@ def test_hand_summary_and_types():
 
 
 def test_hand_quarter_with_default_bands():
-    table = run(HAND, HAND_AS_OF, owner="store").dynamics
+    table = run_analysis(od, HAND, HAND_AS_OF, owner="store").dynamics
     # Q1 at S1: A (first there a1 #1) new, C (c1 #1) new. At S2: A (a2 #2), B (#1) new, C (c3 #3)
     assert table.select("owner", "period", "new_customers", "repeat_2", "repeat_3_4", "repeat_5_plus",
                         "active_customers").rows() == [("S1", "2023-Q1", 2, 0, 0, 0, 2), ("S2", "2023-Q1", 1, 1, 1, 0, 3)]
@@ -127,8 +115,8 @@ def test_an_unmapped_owner_column_is_a_located_user_error(project):
 
 
 def test_orders_without_owner_are_grouped():
-    lines = tx([("A", "1", "2023-01-05 10:00", 10, None), ("A", "2", "2023-02-05 10:00", 10, "S1")])
-    table = run(lines, D(2023, 2, 28), period="month").dynamics
+    lines = tx([("A", "1", "2023-01-05 10:00", 10, None), ("A", "2", "2023-02-05 10:00", 10, "S1")], LINE_COLUMNS)
+    table = run_analysis(od, lines, D(2023, 2, 28), period="month").dynamics
     assert table.filter(pl.col("active_customers") > 0).select("owner", "period", "new_customers", "repeat_customers").rows() == [
         ("S1", "2023-02", 0, 1), ("—", "2023-01", 1, 0)]
 
@@ -249,7 +237,7 @@ def test_matches_reference(data, period, bands):
     if not cells:
         return
     params = od.Params(period=period, bands=bands)
-    result = od.compute(Context(None, build_facts({"transactions": pl.DataFrame(lines, schema=SCHEMA)}, as_of)), params)
+    result = run_analysis(od, tx(lines, LINE_COLUMNS), as_of, period=period, bands=bands)
     table = result.dynamics
     columns = [c for *_, c in params.band_names()]
     got = {(r["owner"], r["period"]): r for r in table.to_dicts()}
@@ -268,7 +256,7 @@ def test_matches_reference(data, period, bands):
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_invariants(data, seed):
     lines, as_of = data.draw(logs())
-    frame = pl.DataFrame(lines, schema=SCHEMA)
+    frame = tx(lines, LINE_COLUMNS)
     facts = build_facts({"transactions": frame}, as_of)
     if not facts.sales.customers.height:
         return
@@ -287,15 +275,14 @@ def test_invariants(data, seed):
     summary = result.summary
     assert summary["new_share"].drop_nulls().is_between(0, 1).all()
     assert set(summary["type"].to_list()) <= {"farmer", "hunter", "mixed"}
-    shuffled = od.compute(Context(None, build_facts({"transactions": frame.sample(fraction=1.0, shuffle=True, seed=seed)},
-                                                    as_of)), od.Params(period="month"))
+    shuffled = run_analysis(od, frame.sample(fraction=1.0, shuffle=True, seed=seed), as_of, period="month")
     for key, frame_ in result.exported_tables().items():
         assert_frame_equal(frame_, shuffled.exported_tables()[key])
 
 
 def test_chart_draws_at_most_eight_owners():
     rows = [(f"c{i}", f"o{i}", f"2023-0{1 + i % 3}-10 10:00", 10, f"S{i % 11:02d}") for i in range(40)]
-    result = run(tx(rows), D(2023, 3, 31), period="month")
+    result = run_analysis(od, tx(rows, LINE_COLUMNS), D(2023, 3, 31), period="month")
     assert result.owners == 11 and len(result.charted) == od.MAX_CHARTED
     chart = owner_charts.charts(result, Theme("en"))["by_owner"].to_dict()
     assert chart["facet"]["sort"] == result.charted
@@ -306,7 +293,8 @@ def test_chart_draws_at_most_eight_owners():
 def test_period_axis_labels_cannot_collide():
     """Defect: 24 month labels on a 270-px chart ran together ("2010-122011-01")."""
     rows = [(f"c{i % 7}", f"o{i}", f"{2021 + i // 12}-{i % 12 + 1:02d}-10 10:00", 10, f"S{i % 2}") for i in range(36)]
-    chart = owner_charts.charts(run(tx(rows), D(2023, 12, 31), period="month"), Theme("en"))["by_owner"].to_dict()
+    result = run_analysis(od, tx(rows, LINE_COLUMNS), D(2023, 12, 31), period="month")
+    chart = owner_charts.charts(result, Theme("en"))["by_owner"].to_dict()
     x_axis, y_axis = chart["spec"]["encoding"]["x"]["axis"], chart["spec"]["encoding"]["y"]["axis"]
     assert x_axis["labelOverlap"] == "greedy" and x_axis["labelAngle"] == -90
     assert y_axis["labelOverlap"] == "greedy" and y_axis["tickCount"] <= 5
@@ -314,7 +302,7 @@ def test_period_axis_labels_cannot_collide():
 
 def test_small_owners_are_flagged_and_never_named_farmers_or_hunters():
     """Defect: an owner with a handful of customers was named a hunter in the headline (new share 50% of 4)."""
-    result = run(HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3])
+    result = run_analysis(od, HAND, HAND_AS_OF, owner="store", period="month", bands=[2, 3])
     assert result.min_customers == 30 and sorted(result.small_owners) == ["S1", "S2"]
     assert result.types == {"farmer": [], "hunter": [], "mixed": []}
     assert result.summary.filter(pl.col("owner") == "S1")["type"].item() == "hunter"  # still typed in the table

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import sales_of
 
 from cjmgen import api
 
@@ -69,7 +70,7 @@ def test_december_2010_cohort(uci):
 
 
 def test_total_revenue(uci):
-    sales = api.build_facts_for(uci.out.parent / "project.yaml")
+    sales = sales_of(uci.out.parent / "project.yaml")
     assert sales.orders["revenue"].sum() == pytest.approx(9_747_747.93, abs=0.01)
     assert sales.as_of.isoformat() == "2011-12-09"
 
@@ -80,7 +81,7 @@ def test_what_to_check_first(uci):
     debt" lines of negative UnitPrice) worth −918,936.61; UnitPrice 0 on 2,515 lines, negative on 2."""
     from cjmgen.render.quality import line_checks
 
-    checks = line_checks(api.build_facts_for(uci.out.parent / "project.yaml"))
+    checks = line_checks(sales_of(uci.out.parent / "project.yaml"))
     assert (checks.lines, checks.unidentified_lines) == (541_909, 135_080)
     assert checks.unidentified_revenue == pytest.approx(1_447_682.12, abs=0.01)
     assert checks.unidentified_revenue_share == pytest.approx(0.1485, abs=1e-4)
@@ -112,7 +113,7 @@ def test_bakery_receipts_without_customers_or_amounts(tmp_path):
     info = json.loads((out / "build.json").read_text())["inputs"]["transactions"]
     assert info["rows_used"] == 21_293 and info["rows_quarantined"] == {}
     assert info["notes"] == ["date: date format detected as %Y-%m-%d %H:%M:%S (YYYY-MM-DD HH:MM:SS)"]
-    sales = api.build_facts_for(tmp_path / "project.yaml")
+    sales = sales_of(tmp_path / "project.yaml")
     assert sales.orders.height == 9_531 and sales.orders["is_order"].all()  # README: 9,531 transactions
     assert (sales.first_day.isoformat(), sales.as_of.isoformat()) == ("2016-10-30", "2017-04-09")
     assert sales.orders["customer_id"].null_count() == 9_531 and sales.orders["revenue"].null_count() == 9_531

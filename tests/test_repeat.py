@@ -19,6 +19,7 @@ import re
 import polars as pl
 import pytest
 from chapter_render import methodology, render_partial
+from conftest import TX_COLUMNS, run_analysis, tx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -33,23 +34,9 @@ from cjmgen.errors import UserError
 from cjmgen.facts import build_facts
 
 D = dt.date
-SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64,
-          "store": pl.String}
+LINE_COLUMNS = (*TX_COLUMNS, "store")
 CONTRACT = ["order_number", "customers", "share_of_customers", "conversion_to_next", "churn_after",
             "median_days_to_next", "p80_days_to_next", "avg_check"]
-
-
-def tx(rows: list[tuple]) -> pl.DataFrame:
-    """Canonical transactions from (customer_id, order_id, 'YYYY-MM-DD HH:MM', amount, store) rows."""
-    return pl.DataFrame(
-        {"customer_id": [r[0] for r in rows], "order_id": [r[1] for r in rows],
-         "date": [dt.datetime.fromisoformat(r[2]) for r in rows], "amount": [float(r[3]) for r in rows],
-         "store": [r[4] for r in rows]},
-        schema=SCHEMA)
-
-
-def run(lines: pl.DataFrame, as_of: dt.date | None, **params):
-    return repeat.compute(Context(None, build_facts({"transactions": lines}, as_of)), repeat.Params(**params))
 
 
 # ===================================================================== 1. hand fixture
@@ -75,7 +62,7 @@ HAND = tx([
     ("E", "e1", "2023-12-01 10:00", 90, None),
     ("F", "f1", "2024-02-01 10:00", -15, "S1"),
     (None, "u1", "2024-01-15 10:00", 999, "S1"),
-])
+], LINE_COLUMNS)
 
 HAND_SURVIVAL = [
     # k, customers, share, conversion, churn, median gap, P80 gap, avg check, observed, possibly returning, revenue
@@ -97,13 +84,13 @@ def frame_of_rows(rows: list[tuple], columns: list[str]) -> pl.DataFrame:
 
 
 def test_hand_survival_table():
-    got = run(HAND, HAND_AS_OF, min_customers=1).survival
+    got = run_analysis(repeat, HAND, HAND_AS_OF, min_customers=1).survival
     assert got.columns[:8] == CONTRACT
     assert_frame_equal(got, frame_of_rows(HAND_SURVIVAL, FULL_COLUMNS), check_dtypes=False, rel_tol=1e-12)
 
 
 def test_hand_facts_and_thresholds():
-    result = run(HAND, HAND_AS_OF, min_customers=1)
+    result = run_analysis(repeat, HAND, HAND_AS_OF, min_customers=1)
     f = result
     assert (f.customers, f.second_order_share, f.third_order_share) == (5, pytest.approx(0.6), pytest.approx(0.4))
     assert (f.median_days_1_2, f.p80_days_1_2) == (10.0, 22.0)
@@ -122,35 +109,35 @@ def test_hand_facts_and_thresholds():
 
 def test_thresholds_need_min_customers_in_both_denominators():
     # observed customers 5, 3, 2, 1: with min 3 only n=2 (min(5, 3) = 3) is a candidate
-    table = run(HAND, HAND_AS_OF, min_customers=3).threshold_candidates
+    table = run_analysis(repeat, HAND, HAND_AS_OF, min_customers=3).threshold_candidates
     assert table["order_number"].to_list() == [2]
-    assert run(HAND, HAND_AS_OF, min_customers=4).threshold_candidates.is_empty()
-    assert run(HAND, HAND_AS_OF, min_customers=4).thresholds == ()
+    assert run_analysis(repeat, HAND, HAND_AS_OF, min_customers=4).threshold_candidates.is_empty()
+    assert run_analysis(repeat, HAND, HAND_AS_OF, min_customers=4).thresholds == ()
 
 
 def test_hand_censoring_excludes_recent_orders_from_conversion_only():
-    got = run(HAND, HAND_AS_OF, min_days_observed=30).survival
+    got = run_analysis(repeat, HAND, HAND_AS_OF, min_days_observed=30).survival
     # k=1: D (6 days) is not observed long enough → 4 observed, 3 continued; k=2: C's c2 (29) out → A, B both continue;
     # k=3: A (60), B (56) observed, B continues; k=4: B's b4 is 26 days old → nobody observed: no conversion
     assert got["observed_customers"].to_list() == [4, 2, 2, 0]
     assert got["conversion_to_next"].to_list() == [0.75, 1.0, 0.5, None]
     assert got["churn_after"].to_list() == [0.25, 0.0, 0.5, None]
     # reach, shares, gaps and checks do not depend on censoring
-    plain = run(HAND, HAND_AS_OF).survival
+    plain = run_analysis(repeat, HAND, HAND_AS_OF).survival
     same = ["order_number", "customers", "share_of_customers", "median_days_to_next", "p80_days_to_next", "avg_check"]
     assert_frame_equal(got.select(same), plain.select(same))
-    assert run(HAND, HAND_AS_OF, min_days_observed=30).censored is True
+    assert run_analysis(repeat, HAND, HAND_AS_OF, min_days_observed=30).censored is True
 
 
 def test_hand_max_order_caps_rows_but_conversion_looks_one_order_further():
-    got = run(HAND, HAND_AS_OF, max_order=2).survival
+    got = run_analysis(repeat, HAND, HAND_AS_OF, max_order=2).survival
     assert got["order_number"].to_list() == [1, 2]
     assert got["conversion_to_next"].to_list() == pytest.approx([0.6, 2 / 3])  # 2 of 3 reach order 3
-    assert run(HAND, HAND_AS_OF, max_order=2).gaps["order_number"].unique().to_list() == [2]
+    assert run_analysis(repeat, HAND, HAND_AS_OF, max_order=2).gaps["order_number"].unique().to_list() == [2]
 
 
 def test_hand_gap_bins():
-    got = run(HAND, HAND_AS_OF, gap_bin_days=10, max_gap_days=25).gaps
+    got = run_analysis(repeat, HAND, HAND_AS_OF, gap_bin_days=10, max_gap_days=25).gaps
     # order 2: B 0 days (b0, 20), A 10 (a2, 50), C 30 (c2, 120, open bin 25+); order 3: A 20 (a3, 30: bin 20–24,
     # cut at 25), B 30 (b3, 40); order 4: B 30 (b4, 60)
     assert got.rows() == [
@@ -161,7 +148,7 @@ def test_hand_gap_bins():
 
 def test_hand_breakdown_by_store_of_the_first_order():
     # first orders: A a1 S1, B b1 (09:00, before b0 at 18:00) S2, C S1, D S2, E no store → "—"
-    got = run(HAND, HAND_AS_OF, breakdown="store").by_group
+    got = run_analysis(repeat, HAND, HAND_AS_OF, breakdown="store").by_group
     assert got.columns[:9] == ["group", *CONTRACT]
     expected = [
         ("S1", 1, 2, 1.0, 1.0, 0.0, 20.0, 26.0, 90.0),      # A, C; gaps 10, 30 → P80 10 + .8·20
@@ -312,11 +299,6 @@ def logs(draw, max_lines: int = 30, span_days: int = 120):
     return lines, as_of, draw(st.booleans())
 
 
-def frame_of(lines: list[dict], with_order_id: bool) -> pl.DataFrame:
-    frame = pl.DataFrame(lines, schema=SCHEMA)
-    return frame if with_order_id else frame.drop("order_id")
-
-
 def assert_rows_match(got: pl.DataFrame, expected: list[dict]):
     assert got.height == len(expected)
     for row, want in zip(got.iter_rows(named=True), expected, strict=False):
@@ -338,8 +320,8 @@ def test_matches_reference(data, max_order, min_days):
     if not has_customers(lines, as_of, with_order_id):
         return
     as_of_used, by_customer = ref_orders(lines, as_of, with_order_id)
-    result = run(frame_of(lines, with_order_id), as_of, max_order=max_order, min_days_observed=min_days,
-                 breakdown="store", min_customers=1)
+    result = run_analysis(repeat, tx(lines, LINE_COLUMNS, order_ids=with_order_id), as_of, max_order=max_order,
+                          min_days_observed=min_days, breakdown="store", min_customers=1)
     assert_rows_match(result.survival, ref_survival(by_customer, as_of_used, max_order, min_days))
     # per store of the first order: the same table on each group's customers
     by_store = result.by_group
@@ -364,7 +346,7 @@ def test_invariants(data):
     lines, as_of, with_order_id = data.draw(logs())
     if not has_customers(lines, as_of, with_order_id):
         return
-    table = run(frame_of(lines, with_order_id), as_of, max_order=8).survival
+    table = run_analysis(repeat, tx(lines, LINE_COLUMNS, order_ids=with_order_id), as_of, max_order=8).survival
     customers = table["customers"].to_list()
     assert customers == sorted(customers, reverse=True)                            # non-increasing in k
     assert table["order_number"].to_list() == list(range(1, table.height + 1))     # no gaps
@@ -386,9 +368,10 @@ def test_row_order_does_not_matter(data, seed):
     lines, as_of, with_order_id = data.draw(logs())
     if not has_customers(lines, as_of, with_order_id):
         return
-    frame = frame_of(lines, with_order_id)
-    a = run(frame, as_of, breakdown="store", min_customers=1)
-    b = run(frame.sample(fraction=1.0, shuffle=True, seed=seed), as_of, breakdown="store", min_customers=1)
+    frame = tx(lines, LINE_COLUMNS, order_ids=with_order_id)
+    a = run_analysis(repeat, frame, as_of, breakdown="store", min_customers=1)
+    b = run_analysis(repeat, frame.sample(fraction=1.0, shuffle=True, seed=seed), as_of, breakdown="store",
+                     min_customers=1)
     assert a.exported_tables().keys() == b.exported_tables().keys()
     for key, table in a.exported_tables().items():
         assert_frame_equal(table, b.exported_tables()[key], rel_tol=1e-9, abs_tol=1e-9)
@@ -419,11 +402,11 @@ def test_methodology_states_percentile_method_and_censoring():
      "№ 2 в пределах 22 дней."),
 ])
 def test_chapter_and_headline_sentences(locale, lead, threshold, headline):
-    result = run(HAND, HAND_AS_OF, min_customers=1)
+    result = run_analysis(repeat, HAND, HAND_AS_OF, min_customers=1)
     text = re.sub(r"<[^>]+>", "", render_partial("_repeat.html", result, locale, charts={"funnel": "", "bubbles": ""}))
     assert lead in text and threshold in text
     assert render_partial("_headline_repeat.html", result, locale) == headline
-    none = render_partial("_headline_repeat.html", run(HAND, HAND_AS_OF, min_customers=4), locale)
+    none = render_partial("_headline_repeat.html", run_analysis(repeat, HAND, HAND_AS_OF, min_customers=4), locale)
     assert none == {"en": "60.0% of customers make a second order.", "ru": "Второй заказ делают 60,0 % клиентов."}[locale]
 
 
@@ -442,7 +425,7 @@ def test_bubbles_use_binned_colours_and_a_size_legend_without_zero():
 
     from cjmgen.render.svg import to_svg
 
-    chart = repeat_charts.charts(run(HAND, HAND_AS_OF), Theme("en"))["bubbles"]
+    chart = repeat_charts.charts(run_analysis(repeat, HAND, HAND_AS_OF), Theme("en"))["bubbles"]
     spec = chart.to_dict()
     bubbles = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "circle")
     assert bubbles["encoding"]["color"]["scale"]["type"] == "threshold"

@@ -22,30 +22,15 @@ from fractions import Fraction
 
 import polars as pl
 import pytest
+from conftest import run_analysis, tx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from cjmgen.analyses import rfm
-from cjmgen.analyses.base import Context
-from cjmgen.facts import build_facts
 
 D = dt.date
 AS_OF = D(2024, 3, 31)
-SCHEMA = {"customer_id": pl.String, "order_id": pl.String, "date": pl.Datetime("us"), "amount": pl.Float64}
-
-
-def tx(rows: list[tuple]) -> pl.DataFrame:
-    """Canonical transactions from (customer_id, order_id, 'YYYY-MM-DD HH:MM', amount) rows."""
-    return pl.DataFrame(
-        {"customer_id": [r[0] for r in rows], "order_id": [r[1] for r in rows],
-         "date": [dt.datetime.fromisoformat(r[2]) for r in rows], "amount": [float(r[3]) for r in rows]},
-        schema=SCHEMA)
-
-
-def run(lines: pl.DataFrame, as_of: dt.date | None, people: pl.DataFrame | None = None, **params):
-    frames = {"transactions": lines} | ({"customers": people} if people is not None else {})
-    return rfm.compute(Context(None, build_facts(frames, as_of)), rfm.Params(**params))
 
 
 # ===================================================================== 1. hand fixture
@@ -119,7 +104,7 @@ HAND_SEGMENTS = [  # sorted by revenue, descending
 
 @pytest.fixture(scope="module")
 def hand():
-    return run(HAND, AS_OF, PEOPLE, bins=3, names=NAMES)
+    return run_analysis(rfm, HAND, AS_OF, PEOPLE, bins=3, names=NAMES)
 
 
 def test_hand_customers_r_f_m_scores_codes_names(hand):
@@ -194,7 +179,7 @@ def test_hand_customer_lists(hand):
 
 def test_names_first_match_wins_in_spec_order():
     reordered = [NAMES[2], NAMES[0], NAMES[1]]  # "At risk" (r=1) now precedes "Loyal"
-    got = dict(run(HAND, AS_OF, names=reordered, other_name="Rest").customers
+    got = dict(run_analysis(rfm, HAND, AS_OF, names=reordered, other_name="Rest").customers
                .select("customer_id", "name").rows())
     assert got == {"A": "Champions", "B": "Loyal", "C": "Rest", "D": "Loyal", "E": "At risk",
                    "F": "At risk", "G": "At risk", "H": "Loyal"}
@@ -203,7 +188,7 @@ def test_names_first_match_wins_in_spec_order():
 def test_monetary_avg_check_hand():
     # M = revenue / orders: A 400/3, B 50, C 300, D 50, E 20, F 250, G 40, H 45
     # sorted E20 G40 H45 B50 D50 A133.3 F250 C300; below E0 G1 H2 B3 D3 A5 F6 C7
-    got = run(HAND, AS_OF, bins=3, monetary="avg_check").customers
+    got = run_analysis(rfm, HAND, AS_OF, bins=3, monetary="avg_check").customers
     assert got["monetary"].to_list() == pytest.approx([400 / 3, 50, 300, 50, 20, 250, 40, 45])
     assert got["m"].to_list() == [2, 2, 3, 2, 1, 3, 1, 1]
     assert got["segment"].to_list() == ["R3F3M2", "R2F2M2", "R2F1M3", "R2F2M2", "R1F1M1", "R1F2M3", "R1F1M1", "R2F2M1"]
@@ -211,7 +196,7 @@ def test_monetary_avg_check_hand():
 
 def test_thresholds_hand():
     # R: [30, 90] → ≤30 → 3, ≤90 → 2, else 1; F: [2, 3]; M: [100, 300]
-    got = run(HAND, AS_OF, method="thresholds", thresholds={"r": [30, 90], "f": [2, 3], "m": [100, 300]})
+    got = run_analysis(rfm, HAND, AS_OF, method="thresholds", thresholds={"r": [30, 90], "f": [2, 3], "m": [100, 300]})
     rows = got.customers.select("customer_id", "r", "f", "m", "segment").rows()
     assert rows == [
         ("A", 3, 3, 3, "R3F3M3"),   # R0  F3 M400
@@ -230,7 +215,7 @@ def test_thresholds_boundaries():
     lines = tx([("p", "1", "2024-03-01 09:00", 100), ("q", "2", "2024-02-29 09:00", 99),
                 ("r", "3", "2024-01-01 09:00", 300), ("s", "4", "2023-12-31 09:00", 301),
                 ("s", "5", "2023-12-30 09:00", 0), ("s", "6", "2023-12-29 09:00", 0)])
-    got = run(lines, AS_OF, method="thresholds", thresholds={"r": [30, 90], "f": [2, 3], "m": [100, 300]})
+    got = run_analysis(rfm, lines, AS_OF, method="thresholds", thresholds={"r": [30, 90], "f": [2, 3], "m": [100, 300]})
     rows = got.customers.select("customer_id", "recency_days", "frequency", "r", "f", "m").rows()
     assert rows == [("p", 30, 1, 3, 1, 2), ("q", 31, 1, 2, 1, 1), ("r", 90, 1, 2, 1, 3), ("s", 91, 3, 1, 3, 3)]
     grid = got.rf_grid
@@ -240,7 +225,7 @@ def test_thresholds_boundaries():
 def test_quantile_ties_share_a_score():
     # five customers with the same F and M, different R: all F and M scores are 1 (below = 0)
     lines = tx([(c, c, f"2024-03-{d:02d} 09:00", 10) for c, d in zip("abcde", (1, 5, 5, 20, 31), strict=False)])
-    got = run(lines, AS_OF, bins=5).customers
+    got = run_analysis(rfm, lines, AS_OF, bins=5).customers
     assert got["f"].to_list() == [1] * 5 and got["m"].to_list() == [1] * 5
     # R days 30, 26, 26, 11, 0; below 0, 1, 1, 3, 4 → floor(below·5/5)+1
     assert got["r"].to_list() == [1, 2, 2, 4, 5]
@@ -373,11 +358,6 @@ def logs(draw, max_lines: int = 25):
     return lines, as_of, draw(st.booleans())
 
 
-def frame_of(lines: list[dict], with_order_id: bool) -> pl.DataFrame:
-    frame = pl.DataFrame(lines, schema=SCHEMA)
-    return frame if with_order_id else frame.drop("order_id")
-
-
 def has_customers(lines, as_of, with_order_id) -> bool:
     return bool(ref_sales(lines, as_of, with_order_id)[2])
 
@@ -413,8 +393,9 @@ def test_quantile_matches_reference(log, bins, monetary):
         return
     names = [{"name": "Top", "r": [bins[0]], "f": list(range(2, bins[1] + 1))}, {"name": "Lost", "r": 1}]
     customers, segments = ref_rfm(lines, as_of, with_order_id, bins, monetary=monetary, names=names, other="Else")
-    result = run(frame_of(lines, with_order_id), as_of, bins={"r": bins[0], "f": bins[1], "m": bins[2]},
-                 monetary=monetary, names=names, other_name="Else")
+    result = run_analysis(rfm, tx(lines, order_ids=with_order_id), as_of,
+                          bins={"r": bins[0], "f": bins[1], "m": bins[2]}, monetary=monetary, names=names,
+                          other_name="Else")
     check_against_reference(result, customers, segments)
     if sum(c["revenue"] for c in customers.values()) > 0:
         top20, for80 = ref_pareto(customers)
@@ -433,7 +414,7 @@ def test_thresholds_match_reference(log, r, f, m):
         return
     thresholds = {"r": r, "f": f, "m": m}
     customers, segments = ref_rfm(lines, as_of, with_order_id, None, method="thresholds", thresholds=thresholds)
-    result = run(frame_of(lines, with_order_id), as_of, method="thresholds", thresholds=thresholds)
+    result = run_analysis(rfm, tx(lines, order_ids=with_order_id), as_of, method="thresholds", thresholds=thresholds)
     check_against_reference(result, customers, segments)
 
 
@@ -445,7 +426,8 @@ def test_segments_partition_customers_and_shares_sum_to_one(log, bins):
     lines, as_of, with_order_id = log
     if not has_customers(*log):
         return
-    result = run(frame_of(lines, with_order_id), as_of, bins={"r": bins[0], "f": bins[1], "m": bins[2]})
+    result = run_analysis(rfm, tx(lines, order_ids=with_order_id), as_of,
+                          bins={"r": bins[0], "f": bins[1], "m": bins[2]})
     people = result.customers
     segments = result.segments
     n = people.height
@@ -473,10 +455,10 @@ def test_row_order_does_not_change_any_output(log, seed):
     lines, as_of, with_order_id = log
     if not has_customers(*log):
         return
-    frame = frame_of(lines, with_order_id)
+    frame = tx(lines, order_ids=with_order_id)
     shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
     kwargs = {"bins": 3, "names": NAMES}
-    a, b = run(frame, as_of, **kwargs), run(shuffled, as_of, **kwargs)
+    a, b = run_analysis(rfm, frame, as_of, **kwargs), run_analysis(rfm, shuffled, as_of, **kwargs)
     assert a.exported_tables().keys() == b.exported_tables().keys()
     for key in a.exported_tables():
         assert_frame_equal(a.exported_tables()[key], b.exported_tables()[key], rel_tol=1e-9, abs_tol=1e-9)
@@ -500,7 +482,7 @@ def assert_facts_equal(x: dict, y: dict) -> None:
 
 
 def test_rf_grid_zero_cells_for_five_bins():
-    grid = run(HAND, AS_OF, bins={"r": 5, "f": 4, "m": 2}).rf_grid
+    grid = run_analysis(rfm, HAND, AS_OF, bins={"r": 5, "f": 4, "m": 2}).rf_grid
     assert grid.height == 20
     assert grid.select("r", "f").rows() == [(r, f) for r in range(1, 6) for f in range(1, 5)]
     assert grid["customers"].sum() == 8

@@ -17,6 +17,13 @@ def test_tx_types_each_column():
                             ("B", None, dt.datetime(2024, 2, 1, 8, 30), -5.0, None, None)]
 
 
+def test_tx_takes_datetimes_dicts_and_drops_order_ids():
+    rows = [{"customer_id": "A", "order_id": "1", "date": dt.datetime(2024, 1, 31, 7), "amount": 10, "store": None}]
+    lines = tx(rows, ("customer_id", "order_id", "date", "amount", "store"), order_ids=False)
+    assert lines.columns == ["customer_id", "date", "amount", "store"]
+    assert lines.rows() == [("A", dt.datetime(2024, 1, 31, 7), 10.0, None)]
+
+
 def test_run_analysis_computes_with_params():
     lines = tx([("A", "1", "2024-01-31", 10), ("B", "2", "2024-01-01", 30)])
     result = run_analysis(rfm, lines, dt.date(2024, 1, 31), bins=2)
