@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from cjmgen.data import parse, plausible
+from cjmgen.data import parse, plausible, rows
 from cjmgen.errors import UserError
 from cjmgen.i18n import N_
 from cjmgen.spec.locator import Locator
@@ -31,7 +31,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 unidentified check) and amounts (amount = quantity × price when both are mapped, else no revenue at all): the
 analyses that need them say so through their `needs`."""
 
-ROW_KEY = "__row"
+ROW_KEY = rows.ROW_KEY
 
 
 class Note(str):
@@ -89,19 +89,20 @@ def read_source(table: str, source: Source, base_dir: Path, locator: Locator) ->
     """Read, map, type and validate one source; raise UserError with spec positions on mistakes."""
     path = base_dir / source.path
     raw, read_notes = _read_raw(path, source, locator, table)
-    raw = raw.with_columns(_line_numbers(raw, source))
-    blank = raw.select(_blank_row(raw.columns)).to_series()
-    blank_lines = int(blank.sum())
-    if blank_lines:
+    sha256, newlines = _digest(path)
+    raw = raw.with_columns(_line_numbers(raw, source, newlines))
+    blank = rows.blank_rows(raw)
+    blank_lines = int(blank.sum()) if blank is not None else 0
+    if blank is not None:
         raw = raw.filter(~blank)
     if raw.is_empty():
         raise UserError(locator.problem(("sources", table, "path"),
                                         f"{path} has no data rows, only a header: nothing to analyse"))
-    copies = ~raw.select(pl.struct(pl.exclude(ROW_KEY)).is_first_distinct()).to_series()
-    duplicates = int(copies.sum())
+    copies = rows.copies(raw)
+    duplicates = int(copies.sum()) if copies is not None else 0
     dropped = duplicates if source.drop_duplicates else 0
-    rows = raw.height
-    if dropped:
+    read = raw.height
+    if copies is not None and dropped:
         raw = raw.filter(~copies)
     mapping = _mapping(table, source, [c for c in raw.columns if c != ROW_KEY], locator)
     frame = raw.select(ROW_KEY, *[pl.col(column).alias(canonical) for canonical, column in mapping.items()])
@@ -109,28 +110,22 @@ def read_source(table: str, source: Source, base_dir: Path, locator: Locator) ->
         frame = _date_with_time(frame)
     del raw  # the mapped frame shares its columns; the rest of the file can go
     typed, quarantine, notes, nulled = _type_columns(table, frame, source, locator)
-    _check_share(table, source, path, locator, rows, quarantine)
-    return SourceData(table, path, typed, quarantine, rows, _sha256(path), (*read_notes, *notes), nulled,
+    _check_share(table, source, path, locator, read, quarantine)
+    return SourceData(table, path, typed, quarantine, read, sha256, (*read_notes, *notes), nulled,
                       blank_lines, duplicates, dropped)
 
 
-def _line_numbers(raw: pl.DataFrame, source: Source) -> pl.Expr:
+def _line_numbers(raw: pl.DataFrame, source: Source, newlines: int) -> pl.Expr:
     """Each row's line in the file: CSV rows from line 2 (after the header), moved down by the line breaks inside
-    quoted values of the rows before it (and of the header); spreadsheet rows from 2, Parquet rows from 1."""
+    quoted values of the rows before it (and of the header); spreadsheet rows from 2, Parquet rows from 1.
+    A CSV with no more line breaks than rows + header has no break inside a value: nothing to count."""
     line = pl.int_range(pl.len(), dtype=pl.Int64) + _first_data_line(source)
     text = [c for c, dtype in raw.schema.items() if dtype == pl.String]
-    if source.resolved_format() == "csv" and text:
-        line = line + sum(c.count("\n") for c in raw.columns)
-        breaks = pl.sum_horizontal([pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in text])
-        if raw.select(breaks.sum()).item():
-            line = line + breaks.cum_sum().shift(1, fill_value=0)
-    return line.alias(ROW_KEY)
-
-
-def _blank_row(columns: list[str]) -> pl.Expr:
-    """True where no column has a value: an empty line, or one of spaces or separators only."""
-    return pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
-                              for c in columns if c != ROW_KEY])
+    if source.resolved_format() != "csv" or not text or newlines <= raw.height + 1:
+        return line.alias(ROW_KEY)
+    line = line + sum(c.count("\n") for c in raw.columns)
+    breaks = pl.sum_horizontal([pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in text])
+    return (line + breaks.cum_sum().shift(1, fill_value=0)).alias(ROW_KEY)
 
 
 def _date_with_time(frame: pl.DataFrame) -> pl.DataFrame:
@@ -151,12 +146,14 @@ def _first_data_line(source: Source) -> int:
     return 1 if source.resolved_format() == "parquet" else 2
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digest(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and its count of line breaks, in one pass."""
+    digest, newlines = hashlib.sha256(), 0
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            newlines += chunk.count(b"\n")
+    return digest.hexdigest(), newlines
 
 
 def _read_raw(path: Path, source: Source, locator: Locator, table: str) -> tuple[pl.DataFrame, list[str]]:
@@ -175,36 +172,10 @@ def _read_raw(path: Path, source: Source, locator: Locator, table: str) -> tuple
     except FileNotFoundError:
         raise UserError(locator.problem(where, f"file not found: {path}")) from None
     except Exception as exc:  # noqa: BLE001 — any reader failure is a user's file problem; say which file
-        found = _csv_problem(path, source) if fmt == "csv" else None
+        found = rows.csv_problem(path, source) if fmt == "csv" else None
         if found:
             raise UserError(locator.problem(where, f"{path}:{found[0]}: {found[1]}")) from None
         raise UserError(locator.problem(where, f"cannot read {path} as {fmt}: {_first_line(exc)}")) from None
-
-
-def _csv_problem(path: Path, source: Source) -> tuple[int, str] | None:
-    """The first line where the file stops being a table polars can read: a row with more fields than the header,
-    or a quote that opens a value and never closes. None when Python's csv module finds nothing wrong."""
-    import csv
-
-    try:
-        text = path.read_bytes().decode(source.encoding, errors="replace").lstrip("\ufeff")
-    except OSError:
-        return None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.separator, strict=True)
-    start = 1
-    try:
-        header = next(reader, [])
-        start = reader.line_num + 1
-        for row in reader:
-            if len(row) > len(header):
-                return start, (f"this row has {len(row)} fields but the header has {len(header)}: a separator "
-                               f"{source.separator!r} inside a value that is not quoted, or a wrong separator")
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        if "end of data" in str(exc) or "EOF" in str(exc):
-            return start, 'a quoted value opens on this line and its closing quote (") never comes'
-        return reader.line_num, f"a misplaced quote (\"): {exc}"
-    return None
 
 
 def _first_line(exc: Exception) -> str:
