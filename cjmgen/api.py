@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import platform
 import time
@@ -19,7 +20,7 @@ from cjmgen.analyses import ANALYSES, Context, Result, params_of
 from cjmgen.data.headers import canonical_columns
 from cjmgen.data.readers import SourceData, read_source
 from cjmgen.errors import Problem, UserError
-from cjmgen.facts import Facts, build_facts
+from cjmgen.facts import Facts, build_facts, longest_silence
 from cjmgen.outputs import Staging, check_target, safe_name, write_workbook
 from cjmgen.spec.loader import LoadedSpec, load_spec, spec_model
 
@@ -219,15 +220,54 @@ def read_sources(loaded: LoadedSpec) -> dict[str, SourceData]:
     return found
 
 
+MAX_SILENCE = dt.timedelta(days=3 * 365)
+"""Three years without a single transaction line: over a thousand empty days, 150 empty weeks. Charts by period
+would draw them all (a typo dated 2999 made a build draw ~11,000 empty months for 110 s and then fail)."""
+
+
 def _check_customers(loaded: LoadedSpec, facts: Facts | None) -> None:
-    """Customer analyses need at least one identified customer with an order up to as_of."""
-    if facts is None or facts.sales is None or facts.sales.customers.height:
+    """The dates leave no silence of years (see MAX_SILENCE); customer analyses need at least one identified
+    customer with an order up to as_of, and when there is none, the message says why."""
+    if facts is None or facts.sales is None:
+        return
+    sales, where = facts.sales, ("sources", "transactions")
+    before, after = longest_silence(sales)
+    if after - before > MAX_SILENCE:
+        at_end = after == sales.as_of and loaded.spec.project.as_of is not None
+        early = sales.lines.filter(pl.col("day") <= before).height
+        late = sales.lines.height - early
+        odd = f"the lines dated {before} or earlier (lines: {early:,})" if early < late else f"the lines dated {after} or later (lines: {late:,})"
+        hint = "set project.as_of closer to the data" if at_end else \
+            f"check {odd} in {loaded.spec.sources['transactions'].path} (a typo in the year?)"
+        raise UserError([loaded.locator.problem(
+            ("project", "as_of") if at_end else (*where, "path"),
+            f"no transaction from {before} to {after} ({(after - before).days:,} days): every chart by period would "
+            f"draw thousands of empty periods; {hint}")])
+    if sales.customers.height:
         return
     needing = [n for n in enabled_analyses(loaded.spec) if "customer_id" in ANALYSES[n].needs.get("transactions", ())]
-    if needing:
-        raise UserError([loaded.locator.problem(
-            ("analyses", n), f"{n}: no identified customer has an order on or before {facts.sales.as_of}; "
-                             f"check sources.transactions.columns.customer_id and project.as_of") for n in needing])
+    if not needing:
+        return
+    columns = loaded.spec.sources["transactions"].columns
+    lines = sales.lines
+    if lines.is_empty():
+        problem = loaded.locator.problem(("project", "as_of"), f"no transaction line is dated on or before {sales.as_of} "
+                                                                 f"(project.as_of): every line is after it")
+    elif lines["customer_id"].null_count() == lines.height:
+        problem = loaded.locator.problem((*where, "columns", "customer_id") if "customer_id" in columns else where,
+                                         f"customer_id is empty on all {lines.height:,} lines: "
+                                         f"{', '.join(needing)} need identified customers; map the column that holds them")
+    elif sales.has_amount and lines.filter(pl.col("customer_id").is_not_null())["amount"].max() < 0:  # type: ignore[operator]
+        problem = loaded.locator.problem((*where, "columns", "amount") if "amount" in columns else where,
+                                         f"every line of {loaded.spec.sources['transactions'].path} with a customer_id "
+                                         f"has a negative amount: the log holds returns only, no sale; {', '.join(needing)} need sales. Check the sign of the amount column")
+    else:
+        problem = None
+    if problem:
+        raise UserError([problem])
+    raise UserError([loaded.locator.problem(
+        ("analyses", n), f"{n}: no identified customer has an order on or before {sales.as_of}; "
+                         f"check sources.transactions.columns.customer_id and project.as_of") for n in needing])
 
 
 def _write_tables(staging: Staging, loaded: LoadedSpec, sources: dict[str, SourceData], results: dict[str, Result]) -> None:
@@ -257,7 +297,10 @@ def build_info(loaded: LoadedSpec, sources: dict[str, SourceData], facts: Facts 
             "rows_read": source.rows_read,
             "rows_used": source.rows_valid - excluded,
             "rows_quarantined": source.quarantined_by_reason(),
-            "rows_excluded": {"after_as_of": excluded} if excluded else {},
+            "rows_excluded": ({"after_as_of": excluded} if excluded else {})
+            | ({"duplicate": source.duplicates_dropped} if source.duplicates_dropped else {}),
+            "blank_lines_skipped": source.blank_lines,
+            "duplicate_rows": source.duplicate_rows,
             "values_set_to_null": source.nulled,
             "notes": list(source.notes),
         }

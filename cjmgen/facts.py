@@ -189,3 +189,15 @@ def attributes(customers: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         elif frame.schema["age"].is_numeric():
             frame = frame.with_columns(pl.coalesce(pl.col("age"), age).alias("age"))
     return frame.drop([c for c in ("birth_date",) if c in frame.columns])
+
+
+def longest_silence(sales: Sales) -> tuple[dt.date, dt.date]:
+    """The longest stretch with no transaction line, as (last day before it, next day with a line — or as_of when
+    the stretch runs to the end): a date typo (2999 for 2023, 0203 for 2023) or an as_of years after the data
+    shows as a silence of centuries that every period chart would draw as thousands of empty periods."""
+    days = sales.lines.select(pl.col("day").unique().sort()).to_series()
+    if days.is_empty():
+        return sales.as_of, sales.as_of
+    ends = pl.DataFrame({"before": days, "after": days.shift(-1).fill_null(sales.as_of)})
+    widest = ends.with_columns((pl.col("after") - pl.col("before")).alias("gap")).sort("gap", descending=True).row(0)
+    return widest[0], widest[1]

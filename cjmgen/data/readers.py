@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from cjmgen.data import parse
+from cjmgen.data import parse, plausible, rows
 from cjmgen.errors import UserError
 from cjmgen.i18n import N_
 from cjmgen.spec.locator import Locator
@@ -29,7 +31,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 unidentified check) and amounts (amount = quantity × price when both are mapped, else no revenue at all): the
 analyses that need them say so through their `needs`."""
 
-ROW_KEY = "__row"
+ROW_KEY = rows.ROW_KEY
 
 
 class Note(str):
@@ -56,11 +58,17 @@ class SourceData:
     sha256: str
     notes: tuple[str, ...] = ()
     nulled: dict[str, int] = field(default_factory=dict)
+    blank_lines: int = 0
+    """Lines with no value at all (empty, spaces or separators only): skipped, not counted in rows_read."""
+    duplicate_rows: int = 0
+    """Rows identical in every column to an earlier row (copies beyond the first)."""
+    duplicates_dropped: int = 0
+    """Of those, dropped because the source says `drop_duplicates: true` (else 0: they are used)."""
 
     @property
     def rows_valid(self) -> int:
-        """Rows that passed typing (before any as_of cut)."""
-        return self.rows_read - len(self.quarantine)
+        """Rows that passed typing (before any as_of cut), not counting dropped duplicates."""
+        return self.rows_read - self.duplicates_dropped - len(self.quarantine)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """First and last date of the valid rows, when the table has dates."""
@@ -80,17 +88,44 @@ class SourceData:
 def read_source(table: str, source: Source, base_dir: Path, locator: Locator) -> SourceData:
     """Read, map, type and validate one source; raise UserError with spec positions on mistakes."""
     path = base_dir / source.path
-    raw = _read_raw(path, source, locator, table)
-    mapping = _mapping(table, source, raw.columns, locator)
-    frame = raw.select([pl.col(column).alias(canonical) for canonical, column in mapping.items()])
+    raw, read_notes = _read_raw(path, source, locator, table)
+    sha256, newlines = _digest(path)
+    raw = raw.with_columns(_line_numbers(raw, source, newlines))
+    blank = rows.blank_rows(raw)
+    blank_lines = int(blank.sum()) if blank is not None else 0
+    if blank is not None:
+        raw = raw.filter(~blank)
+    if raw.is_empty():
+        raise UserError(locator.problem(("sources", table, "path"),
+                                        f"{path} has no data rows, only a header: nothing to analyse"))
+    copies = rows.copies(raw)
+    duplicates = int(copies.sum()) if copies is not None else 0
+    dropped = duplicates if source.drop_duplicates else 0
+    read = raw.height
+    if copies is not None and dropped:
+        raw = raw.filter(~copies)
+    mapping = _mapping(table, source, [c for c in raw.columns if c != ROW_KEY], locator)
+    frame = raw.select(ROW_KEY, *[pl.col(column).alias(canonical) for canonical, column in mapping.items()])
     if "time" in frame.columns:
         frame = _date_with_time(frame)
-    frame = frame.with_row_index(ROW_KEY, offset=_first_data_line(source))
-    rows = raw.height
     del raw  # the mapped frame shares its columns; the rest of the file can go
     typed, quarantine, notes, nulled = _type_columns(table, frame, source, locator)
-    _check_share(table, source, path, locator, rows, quarantine)
-    return SourceData(table, path, typed, quarantine, rows, _sha256(path), tuple(notes), nulled)
+    _check_share(table, source, path, locator, read, quarantine)
+    return SourceData(table, path, typed, quarantine, read, sha256, (*read_notes, *notes), nulled,
+                      blank_lines, duplicates, dropped)
+
+
+def _line_numbers(raw: pl.DataFrame, source: Source, newlines: int) -> pl.Expr:
+    """Each row's line in the file: CSV rows from line 2 (after the header), moved down by the line breaks inside
+    quoted values of the rows before it (and of the header); spreadsheet rows from 2, Parquet rows from 1.
+    A CSV with no more line breaks than rows + header has no break inside a value: nothing to count."""
+    line = pl.int_range(pl.len(), dtype=pl.Int64) + _first_data_line(source)
+    text = [c for c, dtype in raw.schema.items() if dtype == pl.String]
+    if source.resolved_format() != "csv" or not text or newlines <= raw.height + 1:
+        return line.alias(ROW_KEY)
+    line = line + sum(c.count("\n") for c in raw.columns)
+    breaks = pl.sum_horizontal([pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in text])
+    return (line + breaks.cum_sum().shift(1, fill_value=0)).alias(ROW_KEY)
 
 
 def _date_with_time(frame: pl.DataFrame) -> pl.DataFrame:
@@ -111,29 +146,35 @@ def _first_data_line(source: Source) -> int:
     return 1 if source.resolved_format() == "parquet" else 2
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digest(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and its count of line breaks, in one pass."""
+    digest, newlines = hashlib.sha256(), 0
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            newlines += chunk.count(b"\n")
+    return digest.hexdigest(), newlines
 
 
-def _read_raw(path: Path, source: Source, locator: Locator, table: str) -> pl.DataFrame:
+def _read_raw(path: Path, source: Source, locator: Locator, table: str) -> tuple[pl.DataFrame, list[str]]:
+    """The file as text columns (CSV) or as stored, and notes on how it was decoded."""
     where = ("sources", table, "path")
     fmt = source.resolved_format()
     try:
         if fmt == "parquet":
-            return pl.read_parquet(path)
+            return pl.read_parquet(path), []
         if fmt == "xlsx":
             sheet = {"sheet_id": source.sheet + 1} if isinstance(source.sheet, int) else {"sheet_name": source.sheet}
-            return pl.read_excel(path, **({} if source.sheet is None else sheet))
+            return pl.read_excel(path, **({} if source.sheet is None else sheet)), []
         return _read_csv(path, source, locator, table)
     except UserError:
         raise
     except FileNotFoundError:
         raise UserError(locator.problem(where, f"file not found: {path}")) from None
     except Exception as exc:  # noqa: BLE001 — any reader failure is a user's file problem; say which file
+        found = rows.csv_problem(path, source) if fmt == "csv" else None
+        if found:
+            raise UserError(locator.problem(where, f"{path}:{found[0]}: {found[1]}")) from None
         raise UserError(locator.problem(where, f"cannot read {path} as {fmt}: {_first_line(exc)}")) from None
 
 
@@ -141,7 +182,7 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def _read_csv(path: Path, source: Source, locator: Locator, table: str) -> pl.DataFrame:
+def _read_csv(path: Path, source: Source, locator: Locator, table: str) -> tuple[pl.DataFrame, list[str]]:
     options: dict[str, Any] = dict(separator=source.separator, infer_schema=False, null_values=source.null_values,
                                    truncate_ragged_lines=False)
     if source.encoding.lower().replace("_", "-") in {"utf-8", "utf8"}:
@@ -152,7 +193,7 @@ def _read_csv(path: Path, source: Source, locator: Locator, table: str) -> pl.Da
                 raise
         else:
             _check_decoded(frame, path, source, table, locator)
-            return frame
+            return frame, []
     data = path.read_bytes()
     try:
         text = data.decode(source.encoding)
@@ -161,7 +202,26 @@ def _read_csv(path: Path, source: Source, locator: Locator, table: str) -> pl.Da
         message = (f"{path}:{line}: the file is not {source.encoding} text (byte 0x{data[exc.start]:02x}); "
                    f"set sources.{table}.encoding, e.g. cp1251 or latin-1")
         raise UserError(locator.problem(("sources", table, "encoding"), message)) from None
-    return pl.read_csv(io.BytesIO(text.lstrip("\ufeff").encode("utf-8")), **options)
+    notes: list[str] = [note] if (note := _utf8_read_as_single_byte(data, text, source.encoding)) else []
+    return pl.read_csv(io.BytesIO(text.lstrip("\ufeff").encode("utf-8")), **options), notes
+
+
+def _utf8_read_as_single_byte(data: bytes, text: str, encoding: str) -> Note | None:
+    """A file that is valid UTF-8 with multibyte characters, declared in a single-byte encoding (latin-1, cp1251…),
+    decodes without error into garbled names ('Café' as 'CafÃ©'): say so, with the first such word."""
+    if bytes(range(256)).decode(encoding, errors="replace").__len__() != 256 or data.isascii():
+        return None
+    try:
+        right = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    word = re.search(r'[^\s,;"]*[^\x00-\x7f][^\s,;"]*', right)
+    sample = word.group(0)[:30] if word else ""
+    note = Note(N_("the file is UTF-8 text, but its encoding is set to %(encoding)s: names read garbled "
+                   "(%(garbled)s instead of %(word)s); set encoding: utf-8"),
+                encoding=encoding, garbled=repr(sample.encode("utf-8").decode(encoding, errors="replace")), word=repr(sample))
+    print(f"warning: {note}", file=sys.stderr)
+    return note
 
 
 def _check_decoded(frame: pl.DataFrame, path: Path, source: Source, table: str, locator: Locator) -> None:
@@ -226,9 +286,19 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
         parsed["amount"] = (parsed["quantity"] * parsed["price"]).alias("amount")
     typed = frame.select(*parsed.values())
     failed = {c: typed[c].is_null() & frame[c].is_not_null() for c in checked}
+    numbers = [c for c in typed.columns if c in parse.NUMBER_COLUMNS]
+    odd = plausible.non_finite(typed, numbers)
+    if odd:  # NaN and infinities are no values: set aside (required) or set to null (counted)
+        typed = typed.with_columns(pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c in odd)
     nulled = {c: int(mask.sum()) for c, mask in failed.items() if c not in required and mask.any()}
-    reason = _reason(sorted(required & set(typed.columns)), typed, failed)
+    nulled |= {c: nulled.get(c, 0) + int(mask.sum()) for c, mask in odd.items() if c not in required}
+    implausible = {c: (f"non-finite {c}", mask) for c, mask in odd.items()}
+    for column in sorted(required & parse.DATE_COLUMNS & set(typed.columns)):
+        if (late := plausible.future(typed[column])) is not None:
+            implausible[column] = ("date in the future" if column == "date" else f"{column} in the future", late)
+    reason = _reason(sorted(required & set(typed.columns)), typed, failed, implausible)
     bad = reason.is_not_null()
+    notes += [_outlier_note(o) for o in plausible.absurd(typed.filter(~bad), frame[ROW_KEY].filter(~bad), numbers)]
     raw = [pl.col(c).cast(pl.String) for c in frame.columns if c != ROW_KEY]
     quarantine = frame.filter(bad).select(ROW_KEY, reason.filter(bad).alias("reason"), *raw)
     if quarantine.is_empty():  # the usual case: nothing set aside, so nothing is copied
@@ -236,14 +306,26 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
     return typed.filter(~bad), quarantine, notes, nulled
 
 
-def _reason(required: list[str], typed: pl.DataFrame, failed: dict[str, pl.Series]) -> pl.Series:
-    """Why each row cannot be used: 'unparseable <column>' or 'missing <column>' for the first such column; null if usable."""
+def _outlier_note(found: plausible.Outliers) -> Note:
+    return Note(N_("%(column)s: implausibly large values (lines: %(count)s; the largest, %(largest)s, on line %(line)s) "
+                   "are used as they are: check the file"),
+                column=found.column, count=found.count, largest=f"{found.largest:.4g}", line=found.line)
+
+
+def _reason(required: list[str], typed: pl.DataFrame, failed: dict[str, pl.Series],
+            implausible: dict[str, tuple[str, pl.Series]]) -> pl.Series:
+    """Why each row cannot be used, for the first such required column: 'unparseable <column>', an implausible
+    value ('non-finite amount', 'date in the future') or 'missing <column>'; null if usable."""
     masks = pl.DataFrame({**{f"missing_{c}": typed[c].is_null() for c in required},
-                          **{f"failed_{c}": failed[c] for c in required if c in failed}})
+                          **{f"failed_{c}": failed[c] for c in required if c in failed},
+                          **{f"odd_{c}": implausible[c][1] for c in required if c in implausible}})
     reason = pl.lit(None, pl.String)
     for column in reversed(required):
         unparseable = pl.col(f"failed_{column}") if column in failed else pl.lit(False)
+        odd = pl.col(f"odd_{column}") if column in implausible else pl.lit(False)
+        odd_reason = implausible[column][0] if column in implausible else ""
         reason = pl.when(unparseable).then(pl.lit(f"unparseable {column}")) \
+            .when(odd).then(pl.lit(odd_reason)) \
             .when(pl.col(f"missing_{column}")).then(pl.lit(f"missing {column}")).otherwise(reason)
     return masks.select(reason.alias("reason")).to_series() if required else pl.Series("reason", [None] * typed.height, pl.String)
 

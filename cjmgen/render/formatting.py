@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from babel import Locale
@@ -17,6 +20,19 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
 
 
+def _wide(method: Callable[..., str]) -> Callable[..., str]:
+    """Babel rounds in a Decimal context of 28 digits: a float up to 1.8e308 needs 309 (a line of 1e300 is
+    reported, not refused, so the report must print it)."""
+
+    @wraps(method)
+    def formatted(*args: Any, **kwargs: Any) -> str:
+        with decimal.localcontext() as context:
+            context.prec = 400
+            return method(*args, **kwargs)
+
+    return formatted
+
+
 class Formatter:
     """Locale-bound formatting filters used by every template."""
 
@@ -25,6 +41,7 @@ class Formatter:
         self._symbol = currency_symbol(currency, locale)
         self._money = parse_pattern(Locale.parse(locale).currency_formats["standard"].pattern)
 
+    @_wide
     def num(self, value: Any, digits: int = 0) -> str:
         """Grouped number: 19 360 (ru) / 19,360 (en)."""
         if _missing(value):
@@ -32,6 +49,7 @@ class Formatter:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
 
+    @_wide
     def compact(self, value: Any, digits: int = 1) -> str:
         """Short number in the locale's words: 32 млн (ru) / 32M (en)."""
         if _missing(value):
@@ -42,6 +60,7 @@ class Formatter:
         """Number with fixed decimals."""
         return self.num(value, digits)
 
+    @_wide
     def pct(self, value: Any, digits: int = 1) -> str:
         """Share 0.226 → 22.6% (en) / 22,6 % style per locale."""
         if _missing(value):
@@ -49,6 +68,7 @@ class Formatter:
         return format_decimal(value * 100, format="#,##0." + "0" * digits if digits else "#,##0", locale=self.locale) + (
             "\u00a0%" if self.locale == "ru" else "%")
 
+    @_wide
     def money(self, value: Any, digits: int | None = None) -> str:
         """Money: whole units from 100 up (19 360 ₽ / ₽19,360), cents below (a $0.63 price per item is not $1)."""
         if _missing(value):

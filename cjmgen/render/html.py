@@ -48,6 +48,12 @@ class SourceQuality:
     nulled: dict[str, int]
     checks: LineChecks | None = None
     """Transactions: what a consultant checks first (render/quality.py computes it)."""
+    blank_lines: int = 0
+    """Lines without any value, skipped (not in rows_read)."""
+    duplicate_rows: int = 0
+    """Rows identical to an earlier row in every column."""
+    duplicates_dropped: int = 0
+    """Of those, dropped (`drop_duplicates: true`); else 0 and they are used."""
 
 
 @dataclass(frozen=True)

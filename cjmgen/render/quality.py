@@ -86,7 +86,8 @@ def quality_of(sources: dict[str, SourceData], facts: Facts | None) -> list[Sour
         first, last = source.date_range()
         rows.append(SourceQuality(table, source.path.name, source.rows_read, source.rows_valid - excluded,
                                   source.quarantined_by_reason(), excluded, first, last, source.notes, source.nulled,
-                                  line_checks(sales) if sales else None))
+                                  line_checks(sales) if sales else None, source.blank_lines, source.duplicate_rows,
+                                  source.duplicates_dropped))
     return rows
 
 

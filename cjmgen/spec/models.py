@@ -77,6 +77,9 @@ class Source(Strict):
         description="Canonical column name → the file's column name. Canonical columns the file already has by the same name need no entry.")
     max_quarantine_share: float = Field(
         0.05, ge=0, le=1, description="Fail the build when more than this share of rows is quarantined (unparseable date or number).")
+    drop_duplicates: bool = Field(
+        False, description="Drop rows identical in every column to an earlier row (they are counted either way, in the "
+                           "data-quality appendix and build.json). Default: keep them, as two equal lines can be two real purchases.")
 
     @field_validator("encoding")
     @classmethod
