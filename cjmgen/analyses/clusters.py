@@ -116,6 +116,11 @@ class ClustersResult(Result):
     clusters: list[ClusterLabel]
     k: int
     k_chosen: bool
+    k_tried: tuple[int, int] | None
+    """The smallest and largest k tried when k is chosen by silhouette."""
+    best_silhouette: float | None
+    has_categories: bool
+    """True when category shares are features (and the profile lists top categories)."""
     feature_set: str
     customers_count: int
     rfm_named: bool
@@ -156,8 +161,11 @@ def compute(ctx: Context, params: Params) -> ClustersResult:
         silhouette=pl.DataFrame([(kk, s, kk == result.k) for kk, s in result.silhouette], orient="row",
                                 schema={"k": pl.Int64, "silhouette": pl.Float64, "chosen": pl.Boolean})
         if result.silhouette else None,
+        has_categories=any(f.kind == "category" for f in features),
         snake=snake_table(result.standardized, result.labels, keys), features=features, clusters=labels,
-        k=result.k, k_chosen=not isinstance(params.k, int), feature_set=params.features,
+        k=result.k, k_chosen=bool(result.silhouette), feature_set=params.features,
+        k_tried=(result.silhouette[0][0], result.silhouette[-1][0]) if result.silhouette else None,
+        best_silhouette=dict(result.silhouette).get(result.k) if result.silhouette else None,
         customers_count=frame.height, rfm_named=rfm_named, top=labels[int(top["cluster"]) - 1],
         top_customers_share=float(top["customers_share"]), top_revenue_share=top["revenue_share"])
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-SILHOUETTE_SAMPLE = 5000
+SILHOUETTE_SAMPLE = 3000
 """Silhouette is computed on at most this many customers (a seeded sample): its cost grows with the square of n."""
 N_INIT = 10
 """k-means restarts; the best of them (least inertia) is kept."""
@@ -73,6 +73,8 @@ def silhouette(matrix: np.ndarray, labels: list[int], seed: int) -> float | None
 def fit(matrix: np.ndarray, k: int | tuple[int, int], seed: int) -> Fit:
     """k-means with k given, or for every k in [min, max] keeping the one with the highest silhouette (the smaller k
     on a tie)."""
+    import sklearn.cluster  # noqa: F401
+    import sklearn.metrics  # noqa: F401  (loaded before the limit: it applies only to libraries already loaded)
     from threadpoolctl import threadpool_limits
 
     # one thread: k-means' OpenMP threads spin against each other on a busy machine (100× slower on 2 shared cores),
