@@ -31,12 +31,13 @@ def design_matrix(frame: pl.DataFrame, keys: list[str], logged: set[str]) -> np.
     columns = []
     for key in keys:
         values = frame[key].cast(pl.Float64)
-        median = values.median()
-        filled = values.fill_null(float(median) if median is not None else 0.0).fill_nan(0.0).to_numpy().astype(float)
+        median = values.drop_nulls().drop_nans().to_numpy()
+        filled = values.fill_null(float(np.median(median)) if median.size else 0.0).fill_nan(0.0).to_numpy().astype(float)
         columns.append(np.log1p(np.clip(filled, 0.0, None)) if key in logged else filled)
     matrix = np.column_stack(columns) if columns else np.zeros((frame.height, 0))
     sd = matrix.std(axis=0)
-    return (matrix - matrix.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    standardized: np.ndarray = (matrix - matrix.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return standardized
 
 
 def kmeans_labels(matrix: np.ndarray, k: int, seed: int) -> list[int]:

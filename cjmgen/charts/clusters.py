@@ -34,8 +34,8 @@ def feature_label(feature: Feature, theme: Theme) -> str:
 
 
 def cluster_label(cluster: ClusterLabel, theme: Theme) -> str:
-    """The spec's name of a cluster, or 'Cluster n' in the report's language."""
-    return cluster.name if cluster.given else theme._("Cluster %(n)s") % {"n": cluster.cluster}
+    """'n. <the spec's name>' for a named cluster, 'Cluster n' in the report's language for the others."""
+    return f"{cluster.cluster}. {cluster.name}" if cluster.given else theme._("Cluster %(n)s") % {"n": cluster.cluster}
 
 
 def charts(result: ClustersResult, theme: Theme) -> dict[str, Any]:
@@ -49,8 +49,8 @@ def charts(result: ClustersResult, theme: Theme) -> dict[str, Any]:
 def snake(result: ClustersResult, theme: Theme) -> Any:
     """One line per cluster across the features: its mean in standard deviations from the average customer."""
     alt = b.altair()
-    features = {f.key: b.wrap_label(feature_label(f, theme), 14) for f in result.features}
-    names = {c.cluster: f"{c.cluster}. {cluster_label(c, theme)}" for c in result.clusters}
+    features = {f.key: feature_label(f, theme) for f in result.features}
+    names = {c.cluster: cluster_label(c, theme) for c in result.clusters}
     frame = result.snake.with_columns(
         pl.col("feature").replace_strict(features, return_dtype=pl.String).alias("label"),
         pl.col("cluster").replace_strict(names, return_dtype=pl.String).alias("name"))
@@ -58,9 +58,8 @@ def snake(result: ClustersResult, theme: Theme) -> Any:
     line = alt.Chart(alt.Data(values=frame.select("label", "name", "z").to_dicts())).mark_line(point=True, strokeWidth=1.8)
     zero = alt.Chart(alt.Data(values=[{"z": 0}])).mark_rule(color="#888", strokeDash=[3, 3]).encode(y="z:Q")
     encoded = line.encode(
-        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=120,
-                                                                labelExpr="split(datum.label, '\\n')")),
-        y=alt.Y("z:Q", title=theme._("Standard deviations from the average customer"), axis=b.number_axis(".1f")),
+        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-35, labelAlign="right", labelLimit=160)),
+        y=alt.Y("z:Q", title=theme._("Distance from the average customer, σ"), axis=b.number_axis(".1f")),
         color=alt.Color("name:N", sort=list(names.values()), title=None,
                         scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(orient="bottom", columns=3)))
     return (zero + encoded).properties(title=theme._("Cluster profiles: standardized feature means"),
