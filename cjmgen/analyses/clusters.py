@@ -40,7 +40,9 @@ class KRange(Strict):
 
 
 class ClusterName(Strict):
-    """A name and job to be done for the cluster with the highest (or lowest) mean of a feature in the profile."""
+    """A name and job to be done for the cluster with the highest (or lowest) mean of a feature in the profile.
+    Features: orders, revenue, avg_check, avg_days_between, recency_days, lines_per_order, share_<category>, or a
+    survey rating column."""
 
     highest: str | None = Field(None, description="Feature whose highest cluster mean picks the cluster, e.g. avg_check.")
     lowest: str | None = Field(None, description="Feature whose lowest cluster mean picks the cluster, e.g. recency_days.")
