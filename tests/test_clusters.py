@@ -266,3 +266,15 @@ def test_clusters_partition_customers_and_ignore_row_order(lines, k, rnd):
     assert shuffled.customers.equals(got.customers)
     again = clusters.compute(Context(None, facts), clusters.Params(k=k))
     assert again.customers.equals(got.customers) and again.profile.equals(got.profile)
+
+
+def test_charts_name_features_and_clusters_in_the_report_language(hand):
+    from cjmgen.charts import clusters as chart
+    from cjmgen.charts.theme import Theme
+
+    out = chart.charts(hand, Theme("ru", "RUB"))
+    assert set(out) == {"snake"}  # k was given: no silhouette chart
+    text = str(out["snake"].to_dict())
+    assert "Доля: A" in text and "Дней между заказами" in text and "1. Big baskets" in text and "Кластер 2" in text
+    chosen = run(lines_of(three_groups()), k={"min": 2, "max": 4})
+    assert set(chart.charts(chosen, Theme("en", "EUR"))) == {"snake", "silhouette"}
