@@ -6,6 +6,7 @@ from types import ModuleType
 
 from cjmgen.analyses import (
     basket_kpis,
+    clusters,
     cohorts,
     drivers,
     journey,
@@ -23,7 +24,7 @@ from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
     rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, owner_dynamics,
-    ltv,
+    ltv, clusters,
 )
 
 
