@@ -104,7 +104,10 @@ def order_baskets(orders: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     bought = lines.lazy().filter(purchase_line(lines.columns))  # lazily: only the columns used are filtered
     per_order = [pl.len().alias("depth_lines")]
     if "quantity" in lines.columns:
-        per_order.append(purchase_units(lines.columns).sum().alias("depth_items"))
+        # purchase lines only here: without amounts, each counts its quantity (a missing quantity counts 1)
+        units = purchase_units(lines.columns) if "amount" in lines.columns else \
+            pl.col("quantity").cast(pl.Float64).fill_null(1.0)
+        per_order.append(units.sum().alias("depth_items"))
     width = width_column(lines.columns)
     if width is not None:
         # as a categorical: distinct counts on small integer codes take half the memory and time of text
