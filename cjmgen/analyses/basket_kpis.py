@@ -25,8 +25,7 @@ NO_STORE = "—"
 
 
 class Params(Strict):
-    """Depth, width and identified share of orders per store and month. Store and category (or sku) are optional
-    columns."""
+    """Depth, width and identified share of orders per store and month. Store and category are optional columns."""
 
     min_orders: int = Field(
         1, ge=1, description="Store × month cells with fewer orders are left out of the heatmap (too few to read).")
