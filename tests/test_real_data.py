@@ -145,8 +145,10 @@ def test_bakery_receipts_without_customers_or_amounts(tmp_path):
     html = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (out / "report.html").read_text(encoding="utf-8")))
     assert "В данных нет сумм, поэтому сезонность считается по заказам" in html  # the measure, said in Russian
     assert "ни один из 9 531 заказа не идентифицирован" in html  # no identified share drawn at 0%
-    chapters = html.rsplit("Приложение: качество данных", 1)[0]  # summary and chapters; the appendices define revenue
-    assert "£" not in html and "Revenue" not in html and "ыручк" not in chapters and "Выручка" in html
+    # the chapters (after the summary's findings, before the appendices that define revenue) show no revenue at all
+    chapters = html.split("Главные выводы", 1)[1].rsplit("Приложение: качество данных", 1)[0]
+    assert "£" not in html and "Revenue" not in html and "ыручк" not in chapters
+    assert "— Выручка" in html and "— Клиенты" in html  # the summary's unknown revenue and customers: "—", not 0
     assert (out / "report.pdf").stat().st_size > 10_000
 
 
