@@ -85,7 +85,8 @@ def _column_problems(loaded: LoadedSpec) -> list[Problem]:
                 continue
             if table in unreadable or column in available[table]:
                 continue  # an unreadable file is reported once, above
-            message = (f"{name} needs {table}.{column}; the spec maps no such column and "
+            derived = " (or quantity and price)" if (table, column) == ("transactions", "amount") else ""
+            message = (f"{name} needs {table}.{column}{derived}; the spec maps no such column and "
                        f"{loaded.spec.sources[table].path} has none")
             problems.append(loaded.locator.problem((*root, *where), message))
     return problems

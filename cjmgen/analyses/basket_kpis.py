@@ -4,12 +4,13 @@ of identified orders, per store and per month, against the network (all stores p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import Field
 
 from cjmgen.analyses.base import Context, Result, Table
+from cjmgen.errors import Problem, UserError
 from cjmgen.periods import period_index, period_label, purchase_units
 from cjmgen.spec.common import Strict
 
@@ -17,7 +18,8 @@ __all__ = ["BasketResult", "Params", "compute", "kpis", "name", "needs", "order_
 
 name = "basket_kpis"
 spec_block = None
-needs = {"transactions": ("customer_id", "date", "amount")}
+needs = {"transactions": ("date",)}
+"""Orders need an order id or a customer id too (orders are then a customer's day); with neither, compute says so."""
 
 NO_STORE = "—"
 
@@ -40,7 +42,12 @@ class BasketResult(Result):
     """orders, identified_orders, identified_share, depth_lines[, depth_items][, width] over all orders."""
     has_items: bool
     has_width: bool
+    width_of: Literal["category", "sku"] | None
+    """What width counts: distinct categories, or distinct SKUs when the log maps sku but no category."""
     has_store: bool
+    has_customer_id: bool
+    """False when the log maps no customer id: every order is unidentified, the identified share is 0 by construction
+    (the chapter says so in a sentence instead of drawing it)."""
     stores: int
     best_store: dict[str, Any] | None
     """The store row with the highest identified share among stores with at least min_store_orders orders."""
@@ -65,6 +72,13 @@ def compute(ctx: Context, params: Params) -> BasketResult:
     """Per-order basket measures, then their means per store, per month and per store × month, and the network."""
     assert ctx.facts is not None and ctx.facts.sales is not None
     sales = ctx.facts.sales
+    if not sales.has_customer_id and _line_orders(sales.lines):
+        sources = getattr(ctx.spec, "sources", {})
+        where = str(sources["transactions"].path) if "transactions" in sources else "transactions"
+        raise UserError(Problem(
+            where, "basket_kpis needs an order id or a customer id to form orders: map transactions.order_id or "
+                   "transactions.customer_id (with neither, every line would be an order of its own)",
+            "sources.transactions.columns"))
     baskets = order_baskets(sales.orders, sales.lines)
     by_month = kpis(baskets, ["month"]).sort("month")
     has_store = "store" in baskets.columns
@@ -73,8 +87,9 @@ def compute(ctx: Context, params: Params) -> BasketResult:
     first, last = _trend(by_month)
     return BasketResult(
         network=kpis(baskets, []).row(0, named=True) if baskets.height else None,
-        has_items="depth_items" in baskets.columns, has_width="width" in baskets.columns, has_store=has_store,
-        stores=by_store.height if by_store is not None else 0, best_store=best, worst_store=worst, small_stores=small,
+        has_items="depth_items" in baskets.columns, has_width="width" in baskets.columns,
+        width_of=width_column(sales.lines.columns), has_store=has_store,
+        has_customer_id=sales.has_customer_id, stores=by_store.height if by_store is not None else 0, best_store=best, worst_store=worst, small_stores=small,
         months=by_month.height, first_months=by_month.head(3)["month"].to_list() if first is not None else [],
         last_months=by_month.tail(3)["month"].to_list() if first is not None else [], share_first=first, share_last=last, min_orders=params.min_orders,
         min_store_orders=params.min_store_orders, by_store=by_store, by_month=by_month,
@@ -83,20 +98,45 @@ def compute(ctx: Context, params: Params) -> BasketResult:
 
 def order_baskets(orders: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """One row per real order: month, store, identified, lines, items and categories of its purchase lines
-    (amount ≥ 0: a returned item is not part of the basket, as a return-only receipt is not an order)."""
-    bought = lines.lazy().filter(pl.col("amount") >= 0)  # lazily: only the columns used are filtered
+    (amount ≥ 0: a returned item is not part of the basket, as a return-only receipt is not an order). A log
+    without amounts tells a return by a negative quantity; without quantity either, every line is a purchase."""
+    bought = lines.lazy().filter(purchase_line(lines.columns))  # lazily: only the columns used are filtered
     per_order = [pl.len().alias("depth_lines")]
     if "quantity" in lines.columns:
-        per_order.append(purchase_units(lines.columns).sum().alias("depth_items"))
-    if "category" in lines.columns:
+        # purchase lines only here: without amounts, each counts its quantity (a missing quantity counts 1)
+        units = purchase_units(lines.columns) if "amount" in lines.columns else \
+            pl.col("quantity").cast(pl.Float64).fill_null(1.0)
+        per_order.append(units.sum().alias("depth_items"))
+    width = width_column(lines.columns)
+    if width is not None:
         # as a categorical: distinct counts on small integer codes take half the memory and time of text
-        per_order.append(pl.col("category").cast(pl.Categorical).drop_nulls().n_unique().alias("width"))
+        per_order.append(pl.col(width).cast(pl.String).cast(pl.Categorical).drop_nulls().n_unique().alias("width"))
     measures = bought.group_by("order_id").agg(*per_order).collect(engine="streaming")
     store = [pl.col("store").cast(pl.String).fill_null(NO_STORE)] if "store" in orders.columns else []
     real = orders.filter(pl.col("is_order")).select(
         "order_id", period_label(period_index(pl.col("day"), "month"), "month").alias("month"), *store,
         pl.col("customer_id").is_not_null().alias("identified"))
     return real.join(measures, on="order_id", how="left").with_columns(pl.col("depth_lines").fill_null(0))
+
+
+def width_column(columns: list[str]) -> Literal["category", "sku"] | None:
+    """Width counts distinct categories; without a category column, distinct SKUs (a bakery's items); else none."""
+    return "category" if "category" in columns else "sku" if "sku" in columns else None
+
+
+def purchase_line(columns: list[str]) -> pl.Expr:
+    """A purchase (not a return) line: amount ≥ 0; with no amount, quantity not negative (a line without quantity
+    is a purchase, as in the facts' order rule); with neither, every line."""
+    if "amount" in columns:
+        return pl.col("amount") >= 0
+    if "quantity" in columns:
+        return (pl.col("quantity") >= 0).fill_null(True)
+    return pl.lit(True)
+
+
+def _line_orders(lines: pl.DataFrame) -> bool:
+    """True when the order ids were made up one per line (cjmgen.facts: no order id and no customer id mapped)."""
+    return lines.height > 0 and bool(lines["order_id"].str.starts_with("line-").all())
 
 
 def kpis(baskets: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

@@ -1,4 +1,7 @@
-"""Seasonality (METHODS §4): revenue, orders and active customers by month, month-of-year across years, weekday."""
+"""Seasonality (METHODS §4): revenue, orders and active customers by month, month-of-year across years, weekday.
+
+A log without amounts (a bakery's receipts) is measured on orders: the seasonal index, the month-of-year lines and the
+year-over-year comparison use order counts, and revenue columns stay empty (null), never 0."""
 
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ from cjmgen.spec.common import Strict
 
 name = "seasonality"
 spec_block = None
-needs = {"transactions": ("date", "amount")}
+needs = {"transactions": ("date",)}
+
+Measure = Literal["revenue", "orders"]
 
 
 class Params(Strict):
@@ -92,6 +97,11 @@ class SeasonalityResult(Result):
     trough: MonthIndex | None
     index_missing: Literal["too_few_months", "no_trend"] | None
     """Why there is no seasonal index (None: there is one)."""
+    measure: Measure
+    """What the seasonal index and the month-of-year lines measure: revenue, or orders when the log has no amounts."""
+    has_amount: bool
+    has_customer_id: bool
+    """False: no customer id mapped, active customers are not known (the chapter leaves them out)."""
     last_full_year: int | None
     growth: YearGrowth | None
     busiest: BusiestWeekday | None
@@ -108,7 +118,8 @@ class SeasonalityResult(Result):
     as_of: dt.date
     grace_days: int
     covered_from_day: int
-    total_revenue: float
+    total_revenue: float | None
+    """None when the log has no amounts."""
     total_orders: int
     monthly: Annotated[pl.DataFrame, Table("seasonality_monthly")]
     month_of_year: Annotated[pl.DataFrame, Table("seasonality_month_of_year")]
@@ -121,25 +132,27 @@ def compute(ctx: Context, params: Params) -> SeasonalityResult:
     assert ctx.facts is not None and ctx.facts.sales is not None
     sales = ctx.facts.sales
     monthly, weekday = monthly_table(sales), weekday_table(sales)
+    measure: Measure = "revenue" if sales.has_amount else "orders"
     by_year = monthly.select(
         pl.col("month").str.slice(0, 4).cast(pl.Int32).alias("year"),
         pl.col("month").str.slice(5, 2).cast(pl.Int32).alias("month"),
         "revenue", "orders", "active_customers", "complete")
-    index = seasonal_index(monthly, params)
+    index = seasonal_index(monthly, params, measure)
     complete: list[str] = monthly.filter("complete")["month"].to_list()
     missing: Literal["too_few_months", "no_trend"] | None = None
-    if index.is_empty():  # too few complete months, or a trend that is zero somewhere (a year without revenue)
+    if index.is_empty():  # too few complete months, or a trend that is zero somewhere (a year without sales)
         missing = "too_few_months" if len(complete) < months_needed(params) else "no_trend"
     peak, trough = peak_and_trough(index)
     return SeasonalityResult(
-        peak=peak, trough=trough, index_missing=missing, last_full_year=last_full_year(by_year),
+        peak=peak, trough=trough, index_missing=missing, measure=measure, has_amount=sales.has_amount,
+        has_customer_id=sales.has_customer_id, last_full_year=last_full_year(by_year),
         growth=year_growth(sales, by_year), busiest=busiest_weekday(weekday), months=monthly.height,
         complete_months=len(complete), months_needed=months_needed(params), min_years=params.min_years,
         first_complete_month=complete[0] if complete else None, last_complete_month=complete[-1] if complete else None,
         partial_months=tuple(monthly.filter(~pl.col("complete"))["month"].to_list()),
         partial_last_month=monthly["month"][-1] if ends_after(sales.as_of, "month") else None,
         as_of=sales.as_of, grace_days=GRACE_DAYS, covered_from_day=COVERED_FROM_DAY,
-        total_revenue=round(float(monthly["revenue"].sum()), 6), total_orders=int(monthly["orders"].sum()),
+        total_revenue=round(float(monthly["revenue"].sum()), 6) if sales.has_amount else None, total_orders=int(monthly["orders"].sum()),
         monthly=monthly, month_of_year=by_year, weekday=weekday, index=index)
 
 
@@ -163,13 +176,21 @@ def monthly_table(sales: Sales) -> pl.DataFrame:
     first, last = _first_of(sales.first_day), _first_of(sales.as_of)
     grid = pl.DataFrame({"start": pl.date_range(first, last, "1mo", eager=True)})
     table = grid.join(money, on="start", how="left").join(counts, on="start", how="left").with_columns(
-        pl.col("revenue").fill_null(0.0), pl.col("orders").fill_null(0).cast(pl.Int64),
-        pl.col("active_customers").fill_null(0).cast(pl.Int64))
+        _no_revenue_as(0.0, sales), pl.col("orders").fill_null(0).cast(pl.Int64),
+        pl.col("active_customers").fill_null(0).cast(pl.Int64) if sales.has_customer_id
+        else pl.lit(None, pl.Int64).alias("active_customers"))  # no ids: unknown, not 0
     month_end = pl.col("start").dt.offset_by("1mo") - pl.duration(days=1)
     return table.sort("start").select(
         pl.col("start").dt.strftime("%Y-%m").alias("month"), "revenue", "orders", "active_customers",
         pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders")).alias("avg_check"),
         ((pl.col("start") >= _covered_from(sales.first_day)) & (month_end <= sales.as_of)).alias("complete"))
+
+
+def _no_revenue_as(zero: float, sales: Sales) -> pl.Expr:
+    """Revenue of a period without sales is `zero`; in a log without amounts it is unknown (null), never 0."""
+    if sales.has_amount:
+        return pl.col("revenue").fill_null(zero)
+    return pl.lit(None, pl.Float64).alias("revenue")
 
 
 def _first_of(day: dt.date) -> dt.date:
@@ -191,7 +212,7 @@ def weekday_table(sales: Sales) -> pl.DataFrame:
     days = pl.date_range(dt.date(2024, 1, 1), dt.date(2024, 1, 7), eager=True)  # a Monday..Sunday
     grid = pl.DataFrame({"weekday": days.dt.weekday(), "name": days.dt.strftime("%A")})  # English names, as in the CSV
     table = grid.join(orders, on="weekday", how="left").join(money, on="weekday", how="left").with_columns(
-        pl.col("orders").fill_null(0).cast(pl.Int64), pl.col("revenue").fill_null(0.0))
+        pl.col("orders").fill_null(0).cast(pl.Int64), _no_revenue_as(0.0, sales))
     total_orders, total_revenue = int(table["orders"].sum()), round(float(table["revenue"].sum()), 6)
     return table.select(
         pl.col("weekday").cast(pl.Int64), "name", "orders", "revenue",
@@ -199,8 +220,9 @@ def weekday_table(sales: Sales) -> pl.DataFrame:
         (pl.col("revenue") / total_revenue if total_revenue > 0 else pl.lit(None, pl.Float64)).alias("revenue_share"))
 
 
-def seasonal_index(monthly: pl.DataFrame, params: Params) -> pl.DataFrame:
-    """Classical multiplicative seasonal index: revenue / centred 2×12 moving average, averaged per calendar month.
+def seasonal_index(monthly: pl.DataFrame, params: Params, measure: Measure = "revenue") -> pl.DataFrame:
+    """Classical multiplicative seasonal index: the measure (revenue, or orders in a log without amounts) / its centred
+    2×12 moving average, averaged per calendar month.
 
     Only complete months enter; a trend (a growing chain) does not masquerade as seasonality. The twelve indices
     are scaled to average 1. Empty unless every calendar month has at least min_years ratios (≥ months_needed months).
@@ -209,9 +231,9 @@ def seasonal_index(monthly: pl.DataFrame, params: Params) -> pl.DataFrame:
     series = monthly.filter("complete").sort("month")
     ratios = series.select(
         pl.col("month").str.slice(5, 2).cast(pl.Int64).alias("month"),
-        (pl.col("revenue").rolling_sum(window_size=13, weights=weights, center=True) / 12).alias("trend"),
-        "revenue",
-    ).filter(pl.col("trend") > 0).with_columns((pl.col("revenue") / pl.col("trend")).alias("ratio"))
+        (pl.col(measure).cast(pl.Float64).rolling_sum(window_size=13, weights=weights, center=True) / 12).alias("trend"),
+        pl.col(measure).alias("value"),
+    ).filter(pl.col("trend") > 0).with_columns((pl.col("value") / pl.col("trend")).alias("ratio"))
     profile = ratios.group_by("month").agg(pl.col("ratio").mean(), pl.len().alias("years")).sort("month")
     empty = pl.DataFrame(schema={"month": pl.Int64, "name": pl.String, "years": pl.Int64, "index": pl.Float64})
     if profile.height < 12 or int(profile["years"].min()) < params.min_years:  # type: ignore[arg-type]
@@ -255,7 +277,8 @@ def year_growth(sales: Sales, by_year: pl.DataFrame) -> YearGrowth | None:
     customers = sales.orders.filter(pl.col("is_order") & pl.col("customer_id").is_not_null()).group_by(
         pl.col("day").dt.year().cast(pl.Int32).alias("year")).agg(pl.col("customer_id").n_unique().alias("customers"))
     rows = {r["year"]: r for r in totals.join(customers, on="year", how="left").fill_null(0).iter_rows(named=True)}
-    growth = {k: (rows[last][k] / rows[previous][k] - 1) if rows[previous][k] else None
+    known = {"revenue": sales.has_amount, "orders": True, "customers": sales.has_customer_id}
+    growth = {k: (rows[last][k] / rows[previous][k] - 1) if rows[previous][k] and known[k] else None
               for k in ("revenue", "orders", "customers")}
     return YearGrowth(year=last, previous_year=previous, revenue=growth["revenue"], orders=growth["orders"],
                       customers=growth["customers"])

@@ -15,8 +15,12 @@ title = N_("Basket KPIs")
 
 
 def charts(result: BasketResult, theme: Theme) -> dict[str, Any]:
-    """share_by_month; with stores also share_heatmap, depth, width (with categories) and share_dots."""
+    """share_by_month; with stores also share_heatmap, depth, width (with categories) and share_dots. A log without
+    customer ids has no identified share to draw (0% by construction, said in a sentence): depth_by_month instead,
+    and depth and width per store."""
     _ = theme._
+    if not result.has_customer_id:
+        return _without_ids(result, theme)
     out: dict[str, Any] = {"share_by_month": _month_line(result.by_month, theme)}
     if result.by_store is None or result.store_month is None or result.network is None:
         return out
@@ -29,10 +33,49 @@ def charts(result: BasketResult, theme: Theme) -> dict[str, Any]:
     depth_title = _("Items per order") if result.has_items else _("Lines per order")
     out["depth"] = store_dots(by_store, depth, network[depth], depth_title, theme)
     if result.has_width:
-        out["width"] = store_dots(by_store, "width", network["width"], _("Categories per order"), theme)
+        out["width"] = store_dots(by_store, "width", network["width"], width_title(result, theme), theme)
     out["share_dots"] = store_dots(by_store, "identified_share", network["identified_share"],
                                    _("Share of orders with a customer ID"), theme, fmt=".0%")
     return out
+
+
+def width_title(result: BasketResult, theme: Theme) -> str:
+    """Categories per order, or distinct items (SKUs) per order when the log has no category."""
+    return theme._("Categories per order") if result.width_of == "category" else theme._("Distinct items per order")
+
+
+def _without_ids(result: BasketResult, theme: Theme) -> dict[str, Any]:
+    """depth_by_month; with stores also depth and width (with categories) per store."""
+    _ = theme._
+    out: dict[str, Any] = {"depth_by_month": _depth_lines(result, theme)} if result.by_month.height else {}
+    if result.by_store is None or result.network is None:
+        return out
+    by_store = result.by_store.sort(["orders", "store"], descending=[True, False]).head(MAX_STORES)
+    depth = "depth_items" if result.has_items else "depth_lines"
+    depth_title = _("Items per order") if result.has_items else _("Lines per order")
+    out["depth"] = store_dots(by_store, depth, result.network[depth], depth_title, theme)
+    if result.has_width:
+        out["width"] = store_dots(by_store, "width", result.network["width"], width_title(result, theme), theme)
+    return out
+
+
+def _depth_lines(result: BasketResult, theme: Theme) -> Any:
+    """Mean lines (items) and categories per order by month, one line each."""
+    alt = b.altair()
+    _ = theme._
+    names = {"depth_lines": _("Lines per order")}
+    if result.has_items:
+        names["depth_items"] = _("Items per order")
+    if result.has_width:
+        names["width"] = width_title(result, theme)
+    frame = result.by_month.select("month", *names).unpivot(index="month", variable_name="measure").with_columns(
+        pl.col("measure").replace_strict(names))
+    return alt.Chart(alt.Data(values=frame.to_dicts()), title=_("Basket depth and width by month")).mark_line(
+        point=True).encode(
+        x=alt.X("month:O", title=None, axis=b.period_axis(result.by_month.height)),
+        y=alt.Y("value:Q", title=None, axis=b.number_axis(".1f", tick_count=4), scale=alt.Scale(zero=False)),
+        color=alt.Color("measure:N", title=None, sort=list(names.values()), legend=alt.Legend(orient="bottom")),
+    ).properties(width=600, height=180)
 
 
 MAX_STORES = 20
