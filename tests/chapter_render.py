@@ -7,14 +7,12 @@ from typing import Any
 
 from cjmgen.i18n import translations
 from cjmgen.render.formatting import Formatter
-from cjmgen.render.html import Methodology, _methodology, environment
+from cjmgen.render.html import Methodology, _methodology, environment, report_filters
 
 
 def _env(locale: str) -> Any:
     env = environment(None)
-    fmt = Formatter(locale, "EUR")
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact,
-                       month=fmt.month, weekday=fmt.weekday)
+    env.filters.update(report_filters(Formatter(locale, "EUR")))
     env.install_gettext_translations(translations(locale), newstyle=True)
     env.globals.update(t=translations(locale).gettext)
     return env

@@ -235,11 +235,10 @@ def test_two_years_of_data_compare_the_same_months():
 def _env(locale: str):
     from cjmgen.i18n import translations
     from cjmgen.render.formatting import Formatter
-    from cjmgen.render.html import environment
+    from cjmgen.render.html import environment, report_filters
 
     env = environment(None)
-    fmt = Formatter(locale, "EUR")
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact)
+    env.filters.update(report_filters(Formatter(locale, "EUR")))
     env.install_gettext_translations(translations(locale), newstyle=True)
     return env
 

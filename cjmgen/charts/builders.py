@@ -31,8 +31,12 @@ PARTIAL_OPACITY = 0.35
 
 
 def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, x_title: str, y_title: str, title: str,
-            fmt: str = ",.0f", ordinal_x: bool = False, partial: str | None = None, subtitle: str | None = None) -> Any:
+            fmt: str = ",.0f", ordinal_x: bool = False, partial: str | None = None, subtitle: str | None = None,
+            si: bool = True) -> Any:
     """A labelled heatmap of value over x × y (y listed top to bottom in data order, highest R on top).
+
+    Past 12 columns long numbers become SI (12.3k) unless `si` is off: d3 writes "k" in every locale, so a Russian
+    chart passes values in thousands and says so in its title instead.
 
     `partial` names a boolean column: those cells are drawn pale (their period is only partly observed).
     """
@@ -51,7 +55,7 @@ def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, x_title: str, y_
     if partial:
         rect = rect.encode(opacity=alt.condition(f"datum['{partial}']", alt.value(PARTIAL_OPACITY), alt.value(1.0)))
     crowded = len(x_sort) > 12
-    if crowded and not fmt.endswith("%"):
+    if crowded and si and not fmt.endswith("%"):
         fmt = ".2~s"  # 12.3k: long numbers do not fit narrow cells
     labels = base.mark_text(fontSize=7 if len(x_sort) > 16 else (9 if crowded else 11)).encode(
         text=alt.Text(f"{value}:Q", format=fmt),

@@ -30,9 +30,7 @@ def charts(result: CohortsResult, theme: Theme) -> dict[str, Any]:
         "retention": b.heatmap(cells.filter(pl.col("period") > 0), x="period", y="cohort", value="retention",
                                x_title=since, y_title=_("Cohort"), title=_("Retention"), fmt=".0%", ordinal_x=True,
                                partial="partial", subtitle=pale),
-        "ltv_heatmap": b.heatmap(cells, x="period", y="cohort", value="cumulative_revenue_per_customer",
-                                 x_title=since, y_title=_("Cohort"), title=_("Cumulative revenue per customer"),
-                                 fmt=",.0f", ordinal_x=True, partial="partial", subtitle=pale),
+        "ltv_heatmap": ltv_heatmap(cells, theme, since, pale),
         "ltv_curves": b.curves(cells, x="period", y="cumulative_revenue_per_customer", series="cohort",
                                x_title=since, y_title=_("Cumulative revenue per customer"),
                                title=_("LTV curves by cohort"), partial="partial", subtitle=dashed),
@@ -43,6 +41,22 @@ def charts(result: CohortsResult, theme: Theme) -> dict[str, Any]:
                                    title=_("Retention by group"), y_format=".0%", sequential=False,
                                    partial="partial", subtitle=dashed)
     return out
+
+
+def ltv_heatmap(cells: pl.DataFrame, theme: Theme, since: str, pale: str | None) -> Any:
+    """Cumulative revenue per customer, cohort × period; a wide grid of amounts from 1,000 up is labelled in thousands
+    (one decimal below 10), with the unit in the title — not in d3's "k", which is English in every locale."""
+    _ = theme._
+    value = "cumulative_revenue_per_customer"
+    wide = cells["period"].n_unique() > 12 and (cells[value].max() or 0) >= 1000  # type: ignore[operator]
+    if not wide:
+        return b.heatmap(cells, x="period", y="cohort", value=value, x_title=since, y_title=_("Cohort"),
+                         title=_("Cumulative revenue per customer"), fmt=",.0f", ordinal_x=True, partial="partial",
+                         subtitle=pale)
+    thousands = cells.with_columns(pl.col(value) / 1000)
+    return b.heatmap(thousands, x="period", y="cohort", value=value, x_title=since, y_title=_("Cohort"),
+                     title=_("Cumulative revenue per customer, thousands"), fmt=",.2~r", ordinal_x=True,
+                     partial="partial", subtitle=pale, si=False)
 
 
 def largest_groups(by_group: pl.DataFrame) -> pl.DataFrame:

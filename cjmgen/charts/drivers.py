@@ -85,7 +85,7 @@ def waterfall(factors: pl.DataFrame, start: float, end: float, names: dict[str, 
                                                              range=["#1f4e79", "#5a9e6f", "#c0504d"]))
     scale = alt.Scale(domain=[floor, top * 1.12], nice=False, zero=floor == 0)
     bars = base.mark_bar(clip=True, size=44, strokeWidth=MOVE_STROKE).encode(
-        y=alt.Y("lo:Q", title=None, scale=scale, axis=b.number_axis(".3~s")), y2="hi:Q", color=colour,
+        y=alt.Y("lo:Q", title=None, scale=scale, axis=b.number_axis(",.0f")), y2="hi:Q", color=colour,
         stroke=colour)
     text = base.mark_text(dy=-7, fontSize=10)
     totals = text.transform_filter("datum.kind == 'total'").encode(y="top:Q", text=alt.Text("value:Q", format=",.0f"))

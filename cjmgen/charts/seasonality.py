@@ -34,7 +34,7 @@ def charts(result: SeasonalityResult, theme: Theme) -> dict[str, Any]:
     return {
         "revenue": revenue_bars(monthly, _("Revenue by month"), _("Revenue"), note),
         "counts": month_lines(counts, x="month", series="measure", title=b.titled(
-            _("Orders and active customers by month"), note), y_title=None, wide=monthly.height > 14,
+            _("Orders and active customers by month"), note), y_title=None,
             points=monthly.height <= 36).properties(width=b.WIDTH - 80, height=200),
         "month_of_year": month_of_year(result, theme, note),
         "weekday": b.paired_bars(weekday, category="name", values={_("orders"): "orders_share",
@@ -52,7 +52,7 @@ def _on_orders(result: SeasonalityResult, theme: Theme, monthly: pl.DataFrame, w
         active = monthly.select("month", "partial", pl.col("active_customers").alias("value"),
                                 pl.lit(_("Active customers")).alias("measure"))
         out["counts"] = month_lines(active, x="month", series="measure", title=b.titled(
-            _("Active customers by month"), note), y_title=None, wide=monthly.height > 14,
+            _("Active customers by month"), note), y_title=None,
             points=monthly.height <= 36).properties(width=b.WIDTH - 80, height=200)
     out["month_of_year"] = month_of_year(result, theme, note)
     out["weekday"] = b.paired_bars(weekday, category="name", values={_("orders"): "orders_share"},
@@ -64,22 +64,22 @@ def revenue_bars(monthly: pl.DataFrame, title: str, y_title: str, note: str | No
     """One bar per month of `value` (revenue, or orders); a partial month's bar is pale."""
     import altair as alt
 
-    months = alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-90 if monthly.height > 14 else 0))
+    months = alt.X("month:O", title=None, axis=b.period_axis(monthly.height))
     bars = alt.Chart(alt.Data(values=monthly.select("month", value, "partial").to_dicts()),
                      title=b.titled(title, note)).mark_bar().encode(
-        x=months, y=alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=",.0f")),
+        x=months, y=alt.Y(f"{value}:Q", title=y_title, axis=b.number_axis(",.0f")),
         opacity=alt.condition("datum.partial", alt.value(b.PARTIAL_OPACITY), alt.value(1.0)))
     return bars.properties(width=b.WIDTH - 80, height=220)
 
 
-def month_lines(frame: pl.DataFrame, *, x: str, series: str, title: Any, y_title: str | None, wide: bool,
+def month_lines(frame: pl.DataFrame, *, x: str, series: str, title: Any, y_title: str | None,
                 points: bool, x_axis: Any = None, color: Any = None) -> Any:
     """A line per series over months (x ordinal), `value` on y; the pieces touching a partial month are dashed."""
     import altair as alt
 
-    axis = x_axis or alt.Axis(labelAngle=-90 if wide else 0)
+    axis = x_axis or b.period_axis(frame[x].n_unique())
     encoding = {"x": alt.X(f"{x}:O", title=None, axis=axis),
-                "y": alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",.0f")),
+                "y": alt.Y("value:Q", title=y_title, axis=b.number_axis(",.0f")),
                 "color": color or alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="bottom"))}
     solid, dashed = b.split_partial(frame, series, x, "partial")
     chart = alt.Chart(alt.Data(values=solid.drop("partial").to_dicts())).mark_line(point=points).encode(**encoding)
@@ -103,5 +103,5 @@ def month_of_year(result: SeasonalityResult, theme: Theme, note: str | None) -> 
     axis = alt.Axis(labelAngle=0, labelExpr=f"{short}[datum.value - 1]")
     colour = alt.Color("year:O", title=None, scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(orient="right"))
     chart = month_lines(frame, x="month", series="year", title=b.titled(title, note),
-                        y_title=y_title, wide=False, points=True, x_axis=axis, color=colour)
+                        y_title=y_title, points=True, x_axis=axis, color=colour)
     return chart.properties(width=b.WIDTH - 140, height=240)

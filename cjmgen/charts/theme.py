@@ -26,6 +26,9 @@ def theme_config(primary: str, locale: str = "en") -> dict[str, Any]:
         "title": {"fontSize": 13, "fontWeight": "bold", "anchor": "start", "color": "#1b1b1b", "offset": 10},
         "axis": {"labelFontSize": 10, "titleFontSize": 11, "titleFontWeight": "normal", "gridColor": "#e6e6e6",
                  "domainColor": "#999", "tickColor": "#999", "labelLimit": 180},
+        # a safety net under every chart: tick labels that would touch are dropped, never printed run together
+        "axisQuantitative": {"labelOverlap": "greedy", "labelSeparation": 4},
+        "axisTemporal": {"labelOverlap": "greedy", "labelSeparation": 4},
         "legend": {"labelFontSize": 10, "titleFontSize": 10, "labelLimit": 200},
         "range": {"category": [primary, "#e07b39", "#5a9e6f", "#8064a2", "#c0504d", "#4bacc6", "#9b9b9b", "#f2c14e",
                                "#2e7d7a", "#b565a7"]},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -70,14 +70,24 @@ class Formatter:
 
     @_wide
     def money(self, value: Any, digits: int | None = None) -> str:
-        """Money: whole units from 100 up (19 360 ₽ / ₽19,360), cents below (a $0.63 price per item is not $1)."""
+        """Money: whole units from 100 up (19 360 ₽ / ₽19,360), cents below (a $0.63 price per item is not $1) unless
+        the amount is whole (€85, not €85.00). A table column passes one `digits` for all its cells (`money_digits`)."""
         if _missing(value):
             return "—"
         if digits is None:
-            digits = 0 if abs(value) >= 100 else 2
+            digits = 0 if abs(value) >= 100 or float(value).is_integer() else 2
         self._money.frac_prec = (digits, digits)
         text = self._money.apply(value, self.locale, currency=self.currency, currency_digits=False)
         return text.replace(get_currency_symbol(self.currency, self.locale), self._symbol)
+
+    def money_digits(self, values: Any, column: str | None = None) -> int:
+        """One precision for a column of amounts (`frame | money_digits("revenue")`, or a list of values): cents when
+        every amount is below 100 or one rounds to less than a unit (a price of 0.63), whole units otherwise — never
+        €75.09 next to €194 in one column."""
+        if column is not None:
+            values = values[column] if column in getattr(values, "columns", values) else []
+        amounts = [abs(v) for v in values if not _missing(v) and v]
+        return money_column_digits(amounts)
 
     def date(self, value: dt.date | None, style: str = "long") -> str:
         """Date in the locale: 31 December 2023 / 31 декабря 2023 г."""
@@ -90,3 +100,11 @@ class Formatter:
     def weekday(self, number: int | None, width: str = "wide") -> str:
         """ISO weekday 1–7 (Monday = 1) by name, as it stands alone: Monday / понедельник."""
         return "—" if number is None else str(get_day_names(width, "stand-alone", self.locale)[number - 1])  # type: ignore[arg-type]
+
+
+def money_column_digits(amounts: Iterable[float]) -> int:
+    """Decimals for a column of non-zero absolute amounts: 2 when all are below 100 or one is below 1, else 0."""
+    values = list(amounts)
+    if not values:
+        return 0
+    return 2 if max(values) < 100 or min(values) < 1 else 0

@@ -15,6 +15,7 @@ from cjmgen.analyses import Result
 from cjmgen.i18n import translations
 from cjmgen.render.formatting import Formatter
 from cjmgen.render.markdown import render_markdown
+from cjmgen.render.tables import keep_rows_together
 
 if TYPE_CHECKING:
     from cjmgen.render.quality import LineChecks
@@ -105,17 +106,23 @@ def render_html(doc: Document, user_templates: Path | None, base_dir: Path | Non
     """The whole report as one HTML string (CSS and charts inline)."""
     env = environment(user_templates)
     project = doc.spec.project
-    fmt = Formatter(project.locale, project.currency)
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, top=top_rows, where=where,
-                       month=fmt.month, weekday=fmt.weekday)
+    env.filters.update(report_filters(Formatter(project.locale, project.currency)))
     words = translations(project.locale)
     env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["compact"] = fmt.compact
     env.globals.update(template_exists=lambda name: _exists(env, name),
                        methodology=lambda item: _methodology(env, item, project.locale, base_dir))
     env.filters["names"] = lambda items, limit=8: name_list(items, words, limit)
     css = env.get_template("report.css").render(theme=doc.spec.report.theme)
-    return env.get_template("base.html").render(doc=doc, spec=doc.spec, project=project, css=Markup(css))
+    html = env.get_template("base.html").render(doc=doc, spec=doc.spec, project=project, css=Markup(css))
+    return keep_rows_together(html).replace("\u202fг..", "\u202fг.")  # a Russian date ends a sentence: one full stop
+
+
+
+def report_filters(fmt: Formatter) -> dict[str, Any]:
+    """The Jinja filters every template may use: the locale's numbers, money, dates, and row selection."""
+    return {"num": fmt.num, "dec": fmt.dec, "pct": fmt.pct, "money": fmt.money, "money_digits": fmt.money_digits,
+            "compact": fmt.compact, "date": fmt.date, "month": fmt.month, "weekday": fmt.weekday, "top": top_rows,
+            "where": where}
 
 
 TOP_ROWS = 20
