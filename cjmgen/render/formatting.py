@@ -33,6 +33,11 @@ def _wide(method: Callable[..., str]) -> Callable[..., str]:
     return formatted
 
 
+def _minus(text: str) -> str:
+    """A real minus sign (−19,6 %), not a hyphen: a hyphen before a number reads as a dash in a sentence."""
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
+
 class Formatter:
     """Locale-bound formatting filters used by every template."""
 
@@ -65,8 +70,8 @@ class Formatter:
         """Share 0.226 → 22.6% (en) / 22,6 % style per locale."""
         if _missing(value):
             return "—"
-        return format_decimal(value * 100, format="#,##0." + "0" * digits if digits else "#,##0", locale=self.locale) + (
-            "\u00a0%" if self.locale == "ru" else "%")
+        text = format_decimal(value * 100, format="#,##0." + "0" * digits if digits else "#,##0", locale=self.locale)
+        return _minus(text) + ("\u00a0%" if self.locale == "ru" else "%")
 
     @_wide
     def money(self, value: Any, digits: int | None = None) -> str:
