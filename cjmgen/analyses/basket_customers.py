@@ -1,0 +1,114 @@
+"""Customer-side product analytics (METHODS §7): sequence rules across a customer's orders, repurchase cycles,
+RFM-P (lapse per customer × product) and next best product. All need identified purchases:
+(customer_id, order_id, day, item) rows of basket lines with a customer id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import polars as pl
+
+from cjmgen.analyses.basket_rules import SEPARATOR
+
+__all__ = ["INTERPOLATION", "MIN_REPEAT_BUYERS", "cycles", "next_best", "rfmp", "sequence_rules", "substituted"]
+
+INTERPOLATION: Literal["linear"] = "linear"
+MIN_REPEAT_BUYERS = 5
+"""An item's cycle is read from at least this many customers who bought it on two days or more; with fewer, RFM-P
+gives it no cycle and no status."""
+
+
+def substituted(purchases: pl.DataFrame, substitutes: dict[str, list[str]]) -> pl.DataFrame:
+    """Items of a substitute group replaced by the group's name (they count as one item)."""
+    if not substitutes:
+        return purchases
+    mapping = {item: group for group, items in substitutes.items() for item in items}
+    return purchases.with_columns(pl.col("item").replace(mapping))
+
+
+def sequence_rules(purchases: pl.DataFrame, frequent: pl.Series, as_of: dt.date, within_days: int,
+                   min_support: float, min_confidence: float) -> pl.DataFrame:
+    """"After A, B within t days" between frequent items, on each customer's first purchase day of each item.
+
+    A customer counts for A → B when their first A is at least t days before as_of (the whole window is observed)
+    and they had not bought B by that day; the rule holds for them when their first B comes 1..t days later.
+    confidence = customers for whom it holds / customers it counts for; median_days = median lag of those.
+    Kept: customers ≥ min_support × customers with a purchase, confidence ≥ min_confidence."""
+    first = (purchases.filter(pl.col("item").is_in(frequent.implode()))
+             .group_by("customer_id", "item").agg(pl.col("day").min().alias("first")))
+    customers = max(purchases["customer_id"].n_unique(), 1)
+    start = first.filter(pl.col("first") <= as_of - dt.timedelta(days=within_days)).rename(
+        {"item": "antecedent", "first": "fa"})
+    counted = start.group_by("antecedent").agg(pl.len().cast(pl.Int64).alias("_base"))
+    both = start.join(first.rename({"item": "consequent", "first": "fb"}), on="customer_id").filter(
+        pl.col("antecedent") != pl.col("consequent")).with_columns(
+        (pl.col("fb") - pl.col("fa")).dt.total_days().alias("lag"))
+    before = both.filter(pl.col("lag") <= 0).group_by("antecedent", "consequent").agg(
+        pl.len().cast(pl.Int64).alias("_before"))
+    hits = both.filter((pl.col("lag") > 0) & (pl.col("lag") <= within_days)).group_by("antecedent", "consequent").agg(
+        pl.len().cast(pl.Int64).alias("customers"), pl.col("lag").median().alias("median_days"))
+    return (hits.join(counted, on="antecedent").join(before, on=["antecedent", "consequent"], how="left")
+            .with_columns((pl.col("customers") / (pl.col("_base") - pl.col("_before").fill_null(0))).alias("confidence"))
+            .filter((pl.col("customers") / customers >= min_support) & (pl.col("confidence") >= min_confidence))
+            .select("antecedent", "consequent", "customers", "confidence", pl.col("median_days").cast(pl.Float64))
+            .sort(["confidence", "customers", "antecedent", "consequent"], descending=[True, True, False, False]))
+
+
+def cycles(purchases: pl.DataFrame) -> pl.DataFrame:
+    """Per item: buyers, repeat buyers (two purchase days or more), median and 80th percentile of the days between
+    a customer's consecutive purchase days of it (pooled over customers; null without a repeat)."""
+    days = purchases.select("customer_id", "item", "day").unique().sort("customer_id", "item", "day")
+    gaps = days.with_columns(pl.col("day").diff().dt.total_days().over("customer_id", "item").alias("gap"))
+    per_customer = gaps.group_by("item", "customer_id").agg(pl.len().alias("days"))
+    buyers = per_customer.group_by("item").agg(pl.len().cast(pl.Int64).alias("buyers"),
+                                               (pl.col("days") >= 2).sum().cast(pl.Int64).alias("repeat_buyers"))
+    lags = gaps.drop_nulls("gap").group_by("item").agg(
+        pl.col("gap").quantile(0.5, INTERPOLATION).alias("median_days"),
+        pl.col("gap").quantile(0.8, INTERPOLATION).alias("p80_days"))
+    return (buyers.join(lags, on="item", how="left")
+            .select("item", "buyers", "repeat_buyers", pl.col("median_days").cast(pl.Float64),
+                    pl.col("p80_days").cast(pl.Float64))
+            .sort(["buyers", "item"], descending=[True, False]))
+
+
+def rfmp(purchases: pl.DataFrame, cycle_table: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Customer × item (items with a cycle): purchases (orders with it), last_date, days_since, cycle_days (the item's
+    median) and status: active (days_since ≤ median), due (≤ 80th percentile), lapsed (beyond)."""
+    known = cycle_table.filter((pl.col("repeat_buyers") >= MIN_REPEAT_BUYERS) & pl.col("median_days").is_not_null())
+    per = purchases.group_by("customer_id", "item").agg(pl.col("order_id").n_unique().cast(pl.Int64).alias("purchases"),
+                                                        pl.col("day").max().alias("last_date"))
+    since = (pl.lit(as_of) - pl.col("last_date")).dt.total_days().cast(pl.Int64)
+    return (per.join(known.select("item", pl.col("median_days").alias("cycle_days"), "p80_days"), on="item")
+            .with_columns(since.alias("days_since"))
+            .with_columns(pl.when(pl.col("days_since") <= pl.col("cycle_days")).then(pl.lit("active"))
+                          .when(pl.col("days_since") <= pl.col("p80_days")).then(pl.lit("due"))
+                          .otherwise(pl.lit("lapsed")).alias("status"))
+            .select("customer_id", "item", "purchases", "last_date", "days_since", "cycle_days", "status")
+            .sort("customer_id", "item"))
+
+
+def next_best(purchases: pl.DataFrame, co_purchase: pl.DataFrame, rules: pl.DataFrame, n: int) -> pl.DataFrame:
+    """Top n items per customer that they never bought, scored by the highest confidence of a rule (or, below the
+    thresholds, of a co-purchase pair) whose antecedent they bought; reason = that antecedent."""
+    bought = purchases.select("customer_id", "item").unique()
+    singles = bought.join(co_purchase.select("antecedent", "consequent", "confidence"),
+                          left_on="item", right_on="antecedent").select(
+        "customer_id", "consequent", "confidence", pl.col("item").alias("reason"))
+    found = [singles]
+    multi = rules.filter(pl.col("antecedent").str.contains(SEPARATOR, literal=True))
+    if multi.height:
+        parts = (multi.with_row_index("rule").with_columns(pl.col("antecedent").str.split(SEPARATOR).alias("item"))
+                 .explode("item"))
+        size = parts.group_by("rule").agg(pl.len().alias("size"))
+        met = (bought.join(parts.select("rule", "item"), on="item").group_by("customer_id", "rule").agg(pl.len().alias("had"))
+               .join(size, on="rule").filter(pl.col("had") == pl.col("size")))
+        found.append(met.join(multi.with_row_index("rule"), on="rule").select(
+            "customer_id", "consequent", "confidence", pl.col("antecedent").alias("reason")))
+    scored = (pl.concat(found).rename({"consequent": "item", "confidence": "score"})
+              .join(bought, on=["customer_id", "item"], how="anti")
+              .sort(["customer_id", "item", "score", "reason"], descending=[False, False, True, False])
+              .unique(["customer_id", "item"], keep="first", maintain_order=True))
+    ranked = scored.sort(["customer_id", "score", "item"], descending=[False, True, False]).with_columns(
+        pl.int_range(1, pl.len() + 1).over("customer_id").cast(pl.Int64).alias("rank"))
+    return ranked.filter(pl.col("rank") <= n).select("customer_id", "item", "score", "rank", "reason")
