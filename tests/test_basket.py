@@ -319,3 +319,48 @@ def test_cycles_and_offers_match_reference(drawn):
     assert not any((c, i) in bought for c, i in offers.select("customer_id", "item").iter_rows())
     assert (offers["rank"].max() or 0) <= 3
     assert offers.schema["rank"] == pl.Int64
+
+
+# ===================================================================== 4. through the pipeline
+
+BAKERY = """\
+project: {title: Bakery, client: A bakery, currency: GBP}
+sources:
+  transactions:
+    path: receipts.csv
+    columns: {order_id: Transaction, date: Date, sku: Item}
+analyses:
+  basket: {level: LEVEL, min_support: 0.2, min_confidence: 0.1}
+report: {outputs: [html]}
+"""
+
+
+def _bakery(tmp_path, level: str):
+    rows = ["Date,Time,Transaction,Item", "2024-01-01,09:00,1,Bread", "2024-01-01,09:00,1,Coffee",
+            "2024-01-01,10:00,2,Coffee", "2024-01-02,09:00,3,Bread", "2024-01-02,09:00,3,Coffee",
+            "2024-01-02,11:00,4,Tea", "2024-01-03,09:00,5,Bread"]
+    (tmp_path / "receipts.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    spec = tmp_path / "project.yaml"
+    spec.write_text(BAKERY.replace("LEVEL", level), encoding="utf-8")
+    return spec
+
+
+def test_a_receipt_log_builds_rules_only(tmp_path):
+    """Orders, dates and items only: the build writes the rules and no customer table."""
+    from cjmgen import api
+
+    built = api.build(_bakery(tmp_path, "sku"), tmp_path / "out")
+    # 5 baskets: Bread 3, Coffee 3, Bread + Coffee 2 → confidence 2/3 both ways, lift 2·5/(3·3) = 10/9
+    rules = pl.read_csv(built.out / "tables" / "basket_rules.csv")
+    assert rows_of(rules) == rows_of(pl.DataFrame(
+        [("Bread", "Coffee", 2, 0.4, 2 / 3, 10 / 9), ("Coffee", "Bread", 2, 0.4, 2 / 3, 10 / 9)], orient="row"))
+    assert not (built.out / "tables" / "rfmp.csv").exists()
+    assert "need a customer ID" in (built.out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_level_without_its_column_is_reported_at_its_key(tmp_path):
+    from cjmgen import api
+    from cjmgen.errors import UserError
+
+    with pytest.raises(UserError, match="basket needs transactions.category"):
+        api.validate(_bakery(tmp_path, "category"))
