@@ -159,6 +159,16 @@ def test_hand_next_best_product():
     assert result.customers_with_offer == 1 and rows_of(result.offered) == [("C", 1)]
 
 
+def test_a_line_without_quantity_counts_by_its_amount():
+    lines = pl.DataFrame({"order_id": ["o1", "o1", "o2", "o3"], "date": [dt.datetime(2024, 1, 1)] * 4,
+                          "sku": ["A", "B", "A", "B"], "quantity": [1.0, None, None, None],
+                          "amount": [5.0, 3.0, -2.0, None]})
+    result = run(lines, min_support=0.1, min_confidence=0, min_lift=0)
+    # o1 {A, B} (B's amount 3 > 0), o2 returns A (no basket), o3 knows neither (a basket {B})
+    assert result.baskets == 2 and rows_of(result.rules.select("antecedent", "consequent", "orders")) == [
+        ("A", "B", 1), ("B", "A", 1)]
+
+
 def test_log_without_customers_or_amounts():
     """A bakery-like log: order, date, item. Rules yes; the customer analyses are left out and the chapter says why."""
     lines = RULES.filter(pl.col("quantity") > 0).drop("customer_id", "quantity")

@@ -20,13 +20,16 @@ RULE_COLUMNS = ("antecedent", "consequent", "orders", "support", "confidence", "
 
 
 def basket_lines(lines: pl.DataFrame, item: str) -> pl.LazyFrame:
-    """The lines that make baskets: positive quantity, or positive amount when there is no quantity, or every line
-    when there is neither; their item as text (lines without an item are in the basket count but add no item)."""
+    """The lines that make baskets: positive quantity, or positive amount when there is no quantity (in the log or
+    on the line), or every line when there is neither; their item as text (lines without an item are in the basket
+    count but add no item)."""
     frame = lines.lazy()
-    if "quantity" in lines.columns:
-        frame = frame.filter(pl.col("quantity") > 0)
-    elif "amount" in lines.columns:
-        frame = frame.filter(pl.col("amount") > 0)
+    sold: pl.Expr | None = None
+    for column in ("quantity", "amount"):
+        if column in lines.columns:
+            sold = pl.col(column) > 0 if sold is None else sold.fill_null(pl.col(column) > 0)
+    if sold is not None:
+        frame = frame.filter(sold.fill_null(True))
     return frame.with_columns(pl.col(item).cast(pl.String).alias("item"))
 
 
