@@ -145,16 +145,20 @@ def compute(ctx: Context, params: Params) -> BasketRulesResult:
     sequence = cycle_table = product = offers = status = offered = top_cycle = None
     lapsed_total = with_offer = 0
     if sales.has_customer_id:
-        purchases = (basket_lines(sales.lines, params.level).filter(pl.col("customer_id").is_not_null())
-                     .drop_nulls("item").select("customer_id", "order_id", "day", "item").collect())
+        found_lines = (basket_lines(sales.lines, params.level).filter(pl.col("customer_id").is_not_null())
+                       .drop_nulls("item").select("customer_id", "order_id", "day", "item").collect())
+        # customers as integers while computing (joins, sorts and groups on text ids are several times slower)
+        people = found_lines.select(pl.col("customer_id").unique().sort()).with_row_index("_who")
+        purchases = found_lines.join(people, on="customer_id").select(
+            pl.col("_who").alias("customer_id"), "order_id", "day", "item")
         sequence = sequence_rules(purchases, sets.items["item"], sales.as_of, params.sequence.within_days,
                                   params.min_support, params.min_confidence)
         grouped = substituted(purchases, params.substitutes)
         cycle_table = cycles(grouped)
-        product = rfmp(grouped, cycle_table, sales.as_of)
+        product = _named(rfmp(grouped, cycle_table, sales.as_of), people)
         status = _status(product, cycle_table)
         lapsed_total = int((product["status"] == "lapsed").sum())
-        offers = next_best(purchases, co_purchase, found, params.n)
+        offers = _named(next_best(purchases, co_purchase, found, params.n), people)
         with_offer = offers["customer_id"].n_unique()
         offered = (offers.filter(pl.col("rank") == 1).group_by("item").agg(pl.len().cast(pl.Int64).alias("customers"))
                    .sort(["customers", "item"], descending=[True, False]).head(params.top))
@@ -181,6 +185,13 @@ def _status(product: pl.DataFrame, cycle_table: pl.DataFrame) -> pl.DataFrame:
                                             for s in ("active", "due", "lapsed")])
     return listed.join(counts, on="item", how="left", maintain_order="left").with_columns(
         pl.col("active", "due", "lapsed").fill_null(0))
+
+
+def _named(frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """Customer numbers back to their ids (the frame's order and columns kept)."""
+    return frame.join(people.rename({"_who": "_number"}), left_on="customer_id", right_on="_number",
+                      how="left", maintain_order="left").with_columns(pl.col("customer_id_right").alias("customer_id")
+                                                                      ).select(frame.columns)
 
 
 def _slug(item: str) -> str:

@@ -129,10 +129,12 @@ def next_best(purchases: pl.DataFrame, co_purchase: pl.DataFrame, rules: pl.Data
                .join(size, on="rule").filter(pl.col("had") == pl.col("size")))
         found.append(met.join(multi.with_row_index("rule"), on="rule").select(
             "customer_id", "consequent", "confidence", pl.col("antecedent").alias("reason")))
+    # best reason per (customer, item): one sort, then the first row of each group (groups keep the row order)
     scored = (pl.concat(found).rename({"consequent": "item", "confidence": "score"})
               .join(bought, on=["customer_id", "item"], how="anti")
-              .sort(["customer_id", "item", "score", "reason"], descending=[False, False, True, False])
-              .unique(["customer_id", "item"], keep="first", maintain_order=True))
-    ranked = scored.sort(["customer_id", "score", "item"], descending=[False, True, False]).with_columns(
-        pl.int_range(1, pl.len() + 1).over("customer_id").cast(pl.Int64).alias("rank"))
+              .sort(["score", "reason"], descending=[True, False])
+              .group_by("customer_id", "item").agg(pl.col("score").first(), pl.col("reason").first()))
+    ranked = (scored.sort(["customer_id", "score", "item"], descending=[False, True, False])
+              .with_columns(pl.col("customer_id").rle_id().alias("_group"))
+              .with_columns(pl.int_range(1, pl.len() + 1).over("_group").cast(pl.Int64).alias("rank")))
     return ranked.filter(pl.col("rank") <= n).select("customer_id", "item", "score", "rank", "reason")
