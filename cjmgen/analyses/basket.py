@@ -189,9 +189,9 @@ def _status(product: pl.DataFrame, cycle_table: pl.DataFrame) -> pl.DataFrame:
 
 def _named(frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
     """Customer numbers back to their ids (the frame's order and columns kept)."""
-    return frame.join(people.rename({"_who": "_number"}), left_on="customer_id", right_on="_number",
-                      how="left", maintain_order="left").with_columns(pl.col("customer_id_right").alias("customer_id")
-                                                                      ).select(frame.columns)
+    ids = people.select(pl.col("_who").alias("customer_id"), pl.col("customer_id").alias("_id"))
+    return (frame.join(ids, on="customer_id", how="left", maintain_order="left")
+            .with_columns(pl.col("_id").alias("customer_id")).select(frame.columns))
 
 
 def _slug(item: str) -> str:
