@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from cjmgen.analyses import (
+    basket,
     basket_kpis,
     clusters,
     cohorts,
@@ -23,8 +24,8 @@ from cjmgen.analyses import (
 from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
-    rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, owner_dynamics,
-    ltv, clusters,
+    rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, basket,
+    owner_dynamics, ltv, clusters,
 )
 
 

@@ -1,0 +1,140 @@
+"""Customer-side product analytics (METHODS §7): sequence rules across a customer's orders, repurchase cycles,
+RFM-P (lapse per customer × product) and next best product. All need identified purchases:
+(customer_id, order_id, day, item) rows of basket lines with a customer id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import polars as pl
+
+from cjmgen.analyses.basket_rules import SEPARATOR
+
+__all__ = ["INTERPOLATION", "MIN_REPEAT_BUYERS", "cycles", "next_best", "rfmp", "sequence_rules", "substituted"]
+
+INTERPOLATION: Literal["linear"] = "linear"
+MIN_REPEAT_BUYERS = 5
+"""An item's cycle is read from at least this many customers who bought it on two days or more; with fewer, RFM-P
+gives it no cycle and no status."""
+
+
+def substituted(purchases: pl.DataFrame, substitutes: dict[str, list[str]]) -> pl.DataFrame:
+    """Items of a substitute group replaced by the group's name (they count as one item)."""
+    if not substitutes:
+        return purchases
+    mapping = {item: group for group, items in substitutes.items() for item in items}
+    return purchases.with_columns(pl.col("item").replace(mapping))
+
+
+def sequence_rules(purchases: pl.DataFrame, frequent: pl.Series, as_of: dt.date, within_days: int,
+                   min_support: float, min_confidence: float) -> pl.DataFrame:
+    """"After A, B within t days" between frequent items, on each customer's first purchase day of each item.
+
+    A customer counts for A → B when their first A is at least t days before as_of (the whole window is observed)
+    and they had not bought B by that day; the rule holds for them when their first B comes 1..t days later.
+    confidence = customers for whom it holds / customers it counts for; median_days = median lag of those.
+    Kept: customers ≥ min_support × customers with a purchase, confidence ≥ min_confidence."""
+    customers = max(purchases["customer_id"].n_unique(), 1)
+    need = min_support * customers  # a rule's customers bought A early enough and B: prune items below that
+    first = (purchases.lazy().filter(pl.col("item").is_in(frequent.implode()))
+             .group_by("customer_id", "item").agg(pl.col("day").min().cast(pl.Int32).alias("first"))
+             .with_columns(pl.col("customer_id").rank("dense").cast(pl.Int32).alias("who"))
+             .filter(pl.len().over("item") >= need).collect())
+    names = first.select(pl.col("item").unique().sort()).with_row_index("code").with_columns(pl.col("code").cast(pl.Int32))
+    first = first.join(names, on="item").drop("item").rename({"code": "item"})  # joins and groups on integers
+    cut = (as_of - dt.timedelta(days=within_days) - dt.date(1970, 1, 1)).days
+    start = first.filter(pl.col("first") <= cut).filter(pl.len().over("item") >= need).select(
+        "who", pl.col("item").alias("antecedent"), pl.col("first").alias("fa"))
+    counted = start.group_by("antecedent").agg(pl.len().cast(pl.Int64).alias("_base"))
+    # one integer key per (antecedent, consequent): grouping ten million rows on one Int64 is much faster than on two
+    key = pl.col("antecedent").cast(pl.Int64) * _KEY + pl.col("consequent")
+    both = (start.lazy().join(first.lazy().select("who", pl.col("item").alias("consequent"), pl.col("first").alias("fb")),
+                              on="who")
+            .filter(pl.col("antecedent") != pl.col("consequent"))
+            .select(key.alias("pair"), (pl.col("fb") - pl.col("fa")).alias("lag")).collect())
+    within = (pl.col("lag") > 0) & (pl.col("lag") <= within_days)
+    hits = both.filter(within).group_by("pair").agg(pl.len().cast(pl.Int64).alias("customers"),
+                                                   pl.col("lag").median().alias("median_days")).filter(
+        pl.col("customers") >= max(need, 1))
+    before = both.filter(pl.col("lag") <= 0).group_by("pair").agg(pl.len().cast(pl.Int64).alias("_before"))
+    tallies = hits.join(before, on="pair", how="left").with_columns(
+        (pl.col("pair") // _KEY).cast(pl.Int32).alias("antecedent"), (pl.col("pair") % _KEY).cast(pl.Int32).alias("consequent"))
+    for side in ("antecedent", "consequent"):
+        tallies = tallies.join(names.rename({"code": side, "item": f"_{side}"}), on=side).drop(side).rename(
+            {f"_{side}": side})
+    return (tallies.join(counted.join(names.rename({"code": "antecedent"}), on="antecedent").drop("antecedent").rename(
+                {"item": "antecedent"}), on="antecedent")
+            .with_columns((pl.col("customers") / (pl.col("_base") - pl.col("_before").fill_null(0))).alias("confidence"))
+            .filter((pl.col("customers") / customers >= min_support) & (pl.col("confidence") >= min_confidence))
+            .select("antecedent", "consequent", "customers", "confidence", pl.col("median_days").cast(pl.Float64))
+            .sort(["confidence", "customers", "antecedent", "consequent"], descending=[True, True, False, False]))
+
+
+_KEY = 1 << 31
+"""Pair key = antecedent code × _KEY + consequent code (codes are Int32)."""
+
+
+def cycles(purchases: pl.DataFrame) -> pl.DataFrame:
+    """Per item: buyers, repeat buyers (two purchase days or more), median and 80th percentile of the days between
+    a customer's consecutive purchase days of it (pooled over customers; null without a repeat)."""
+    # customer and item as one Int64 key; a gap is the day minus the previous day of the same key
+    key = (pl.col("item").rank("dense").cast(pl.Int64) * _KEY + pl.col("customer_id").rank("dense").cast(pl.Int64))
+    days = (purchases.lazy().select(key.alias("key"), "item", pl.col("day").cast(pl.Int32)).unique(["key", "day"])
+            .sort("key", "day")
+            .with_columns(pl.when(pl.col("key") == pl.col("key").shift()).then(pl.col("day") - pl.col("day").shift())
+                          .alias("gap")).collect())
+    per_customer = days.group_by("key").agg(pl.col("item").first(), pl.len().alias("days"))
+    buyers = per_customer.group_by("item").agg(pl.len().cast(pl.Int64).alias("buyers"),
+                                               (pl.col("days") >= 2).sum().cast(pl.Int64).alias("repeat_buyers"))
+    lags = days.drop_nulls("gap").group_by("item").agg(
+        pl.col("gap").quantile(0.5, INTERPOLATION).alias("median_days"),
+        pl.col("gap").quantile(0.8, INTERPOLATION).alias("p80_days"))
+    return (buyers.join(lags, on="item", how="left")
+            .select("item", "buyers", "repeat_buyers", pl.col("median_days").cast(pl.Float64),
+                    pl.col("p80_days").cast(pl.Float64))
+            .sort(["buyers", "item"], descending=[True, False]))
+
+
+def rfmp(purchases: pl.DataFrame, cycle_table: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Customer × item (items with a cycle): purchases (orders with it), last_date, days_since, cycle_days (the item's
+    median) and status: active (days_since ≤ median), due (≤ 80th percentile), lapsed (beyond)."""
+    known = cycle_table.filter((pl.col("repeat_buyers") >= MIN_REPEAT_BUYERS) & pl.col("median_days").is_not_null())
+    per = purchases.group_by("customer_id", "item").agg(pl.col("order_id").n_unique().cast(pl.Int64).alias("purchases"),
+                                                        pl.col("day").max().alias("last_date"))
+    since = (pl.lit(as_of) - pl.col("last_date")).dt.total_days().cast(pl.Int64)
+    return (per.join(known.select("item", pl.col("median_days").alias("cycle_days"), "p80_days"), on="item")
+            .with_columns(since.alias("days_since"))
+            .with_columns(pl.when(pl.col("days_since") <= pl.col("cycle_days")).then(pl.lit("active"))
+                          .when(pl.col("days_since") <= pl.col("p80_days")).then(pl.lit("due"))
+                          .otherwise(pl.lit("lapsed")).alias("status"))
+            .select("customer_id", "item", "purchases", "last_date", "days_since", "cycle_days", "status")
+            .sort("customer_id", "item"))
+
+
+def next_best(purchases: pl.DataFrame, co_purchase: pl.DataFrame, rules: pl.DataFrame, n: int) -> pl.DataFrame:
+    """Top n items per customer that they never bought, scored by the highest confidence of a rule (or, below the
+    thresholds, of a co-purchase pair) whose antecedent they bought; reason = that antecedent."""
+    bought = purchases.select("customer_id", "item").unique()
+    singles = bought.join(co_purchase.select("antecedent", "consequent", "confidence"),
+                          left_on="item", right_on="antecedent").select(
+        "customer_id", "consequent", "confidence", pl.col("item").alias("reason"))
+    found = [singles]
+    multi = rules.filter(pl.col("antecedent").str.contains(SEPARATOR, literal=True))
+    if multi.height:
+        parts = (multi.with_row_index("rule").with_columns(pl.col("antecedent").str.split(SEPARATOR).alias("item"))
+                 .explode("item"))
+        size = parts.group_by("rule").agg(pl.len().alias("size"))
+        met = (bought.join(parts.select("rule", "item"), on="item").group_by("customer_id", "rule").agg(pl.len().alias("had"))
+               .join(size, on="rule").filter(pl.col("had") == pl.col("size")))
+        found.append(met.join(multi.with_row_index("rule"), on="rule").select(
+            "customer_id", "consequent", "confidence", pl.col("antecedent").alias("reason")))
+    # best reason per (customer, item): one sort, then the first row of each group (groups keep the row order)
+    scored = (pl.concat(found).rename({"consequent": "item", "confidence": "score"})
+              .join(bought, on=["customer_id", "item"], how="anti")
+              .sort(["score", "reason"], descending=[True, False])
+              .group_by("customer_id", "item").agg(pl.col("score").first(), pl.col("reason").first()))
+    ranked = (scored.sort(["customer_id", "score", "item"], descending=[False, True, False])
+              .with_columns(pl.col("customer_id").rle_id().alias("_group"))
+              .with_columns(pl.int_range(1, pl.len() + 1).over("_group").cast(pl.Int64).alias("rank")))
+    return ranked.filter(pl.col("rank") <= n).select("customer_id", "item", "score", "rank", "reason")
