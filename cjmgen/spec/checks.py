@@ -89,6 +89,18 @@ def _markdown_problem(path: Path, given: Path) -> str | None:
     return None
 
 
+class UnknownBlock(LookupError):
+    """Raised by a stand-in for a block too broken to read (e.g. `analyses: 5`): checks that need it are skipped."""
+
+
+class Unreadable:
+    """Stands for an invalid block (already reported); any use raises UnknownBlock, so no check draws a follow-on
+    conclusion from it ("section 'rfm' is not configured")."""
+
+    def __getattr__(self, name: str) -> object:
+        raise UnknownBlock(name)
+
+
 Check = Callable[[SpecBase, Path], Iterable[Finding]]
 
 CHECKS: list[Check] = [_sources, _report_files, journey_findings]
@@ -101,7 +113,7 @@ def reference_problems(spec: SpecBase, base_dir: Path, extra: tuple[Check, ...] 
     for check in (*CHECKS, *extra):
         try:
             found.extend(check(spec, base_dir))
-        except AttributeError:
+        except (AttributeError, UnknownBlock):
             if not partial:
                 raise
     return found

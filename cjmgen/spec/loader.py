@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from cjmgen.errors import Problem, UserError
-from cjmgen.spec.checks import Check, reference_problems
+from cjmgen.spec.checks import Check, Unreadable, reference_problems
 from cjmgen.spec.locator import Loc, Locator
 from cjmgen.spec.messages import describe
 from cjmgen.spec.models import SpecBase, Strict
@@ -87,8 +87,8 @@ def _partial(model: type[SpecBase], data: dict[str, Any]) -> SpecBase:
             item: TypeAdapter[Any] = TypeAdapter(field.annotation.__args__[1])  # type: ignore[union-attr]
             values[name] = {k: v for k, v in ((k, _try(item, v)) for k, v in raw.items()) if v is not None}
             continue
-        if name == "analyses" and isinstance(raw, dict):
-            values[name] = _partial_analyses(field.annotation, raw)
+        if name == "analyses":
+            values[name] = _partial_analyses(field.annotation, raw) if isinstance(raw, dict) else Unreadable()
             continue
         value = _try(TypeAdapter(field.annotation), raw)  # type: ignore[arg-type]  # every field is annotated
         if value is None:
