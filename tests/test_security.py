@@ -271,6 +271,27 @@ def test_a_pipe_or_device_is_not_a_source(tmp_path: Path) -> None:
     assert "system file" in _one(spec, "sources.customers.path")
 
 
+def test_markdown_images_embed_only_project_images(tmp_path: Path) -> None:
+    from cjmgen.render.markdown import render_markdown
+
+    (tmp_path / "secret.png").write_bytes(b"secret")
+    project = tmp_path / "proj"
+    (project / "img").mkdir(parents=True)
+    (project / "img" / "logo.png").write_bytes(b"\x89PNG")
+    (project / "img" / "out.png").symlink_to(tmp_path / "secret.png")
+    (project / "data.csv").write_text("card;sum\n1;2\n")
+    refs = ["x" * 300 + ".png", "/etc/passwd", "../secret.png", "img/out.png", "data.csv", "img/logo.png"]
+    html = str(render_markdown(" ".join(f"![{i}]({r})" for i, r in enumerate(refs)), base_dir=project,
+                               project_dir=project))
+    assert html.count('src=""') == 5 and html.count("data:image/png;base64,") == 1
+
+
+def test_the_cli_maps_a_refused_output_path_to_exit_1(tmp_path: Path) -> None:
+    spec = _project(tmp_path, "report: {outputs: [xlsx]}\nanalyses: {rfm: {bins: 2}}\n")
+    result = CliRunner().invoke(app, ["build", str(spec), "--out", str(tmp_path / ("x" * 300))])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+
+
 def test_messages_are_printable_and_short() -> None:
     problem = Problem("f.yaml", "column 'A\x00B\x1b[31m' " + "x" * 2000, line=1, column=1)
     assert "\x00" not in str(problem) and "\x1b" not in str(problem) and "\\x00" in str(problem)

@@ -168,7 +168,7 @@ def data_uri(path: Path, project_dir: Path | None = None) -> str:
         from cjmgen.spec.files import PathProblem, project_path
 
         try:
-            path = project_path(project_dir, path)
+            path = project_path(project_dir, path.absolute())
         except PathProblem as exc:
             raise UserError(Problem(str(path), f"not embedded: {exc}")) from None
     kind = "image/svg+xml" if path.suffix.lower() == ".svg" else f"image/{path.suffix.lower().lstrip('.') or 'png'}"
