@@ -82,7 +82,7 @@ def _alive(pid: int) -> bool:
 def clean_stale(out: Path) -> list[Path]:
     """Remove staging and set-aside folders of `out` that a killed build left: their pid is not running (or, with
     no pid in the name, they are older than a day). Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     pattern = re.compile(rf"^\.{re.escape(out.name)}\.(?:tmp|old)-(?:(\d+)-)?[^/]*$")
     try:
         siblings = list(out.parent.iterdir())
