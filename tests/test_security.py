@@ -372,6 +372,14 @@ def test_a_bad_value_in_a_block_gives_no_follow_on_error(tmp_path: Path) -> None
     assert not any("not configured" in p.message for p in problems), [str(p) for p in problems]
 
 
+def test_a_block_of_the_wrong_shape_gives_no_follow_on_error(tmp_path: Path) -> None:
+    """Found by the fuzz: `sources` as a list stood in as one Source, and the QFD check crashed iterating it."""
+    tail = ("journey: {stages: [{id: a, name: A}], touchpoints: [{id: t, name: T, stage: a, channel: online}]}\n"
+            "qfd: {factors: [{id: f, name: F}], weights_from: {target: overall}}\n")
+    problems = _problems(_project(tmp_path, tail, head="project: {title: T, client: C}\nsources: [{path: x.csv}]\n"))
+    assert [p.path for p in problems] == ["sources"], [str(p) for p in problems]
+
+
 def test_a_missing_project_key_has_a_position(tmp_path: Path) -> None:
     (problem,) = _problems(_project(tmp_path, head="sources: {}\n"))
     assert (problem.line, problem.column, problem.path) == (1, 1, "project")

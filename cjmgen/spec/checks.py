@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from cjmgen.spec.files import IMAGE_SUFFIXES, PathProblem, project_path, source_path, templates_outside
 from cjmgen.spec.journey import journey_findings
@@ -99,6 +100,11 @@ class Unreadable:
 
     def __getattr__(self, name: str) -> object:
         raise UnknownBlock(name)
+
+    def _unknown(self, *_: object) -> Any:
+        raise UnknownBlock("block")
+
+    __contains__ = __iter__ = __len__ = __getitem__ = __bool__ = _unknown
 
 
 Check = Callable[[SpecBase, Path], Iterable[Finding]]

@@ -6,6 +6,8 @@ import functools
 import hashlib
 import re
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,10 +101,16 @@ def _partial(model: type[SpecBase], data: dict[str, Any]) -> SpecBase:
 
 
 def _stand_in(annotation: Any) -> Any:
-    """An invalid block (already reported) stands as present, unvalidated, so no check calls it missing."""
-    for kind in getattr(annotation, "__args__", (annotation,)):
+    """An invalid block (already reported) stands as present, unvalidated, so no check calls it missing.
+
+    Only a block that is a model (or an optional model) stands in as one; an invalid mapping of blocks (e.g. a list
+    where `sources` expects name → source) stands as Unreadable, so no check reads it."""
+    kinds = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else (annotation,)
+    for kind in kinds:
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             return kind.model_construct()
+    if typing.get_origin(annotation) is dict:
+        return Unreadable()
     return None
 
 
