@@ -21,7 +21,7 @@ from cjmgen.data.headers import canonical_columns
 from cjmgen.data.readers import SourceData, read_source
 from cjmgen.errors import Problem, UserError
 from cjmgen.facts import Facts, build_facts, longest_silence
-from cjmgen.outputs import Staging, check_target, safe_name, write_workbook
+from cjmgen.outputs import Staging, check_target, unique_name, write_workbook
 from cjmgen.spec.loader import LoadedSpec, load_spec, spec_model
 
 Progress = Callable[[str], None]
@@ -273,12 +273,15 @@ def _check_customers(loaded: LoadedSpec, facts: Facts | None) -> None:
 
 def _write_tables(staging: Staging, loaded: LoadedSpec, sources: dict[str, SourceData], results: dict[str, Result]) -> None:
     tables: dict[str, pl.DataFrame] = {}
+    table_names: set[str] = set()
+    segment_names: set[str] = set()
     for result in results.values():
         for key, frame in result.exported_tables().items():
+            key = unique_name(key, table_names)  # breakdown and matrix names come from the spec
             staging.write_csv(f"tables/{key}.csv", frame)
             tables[key] = frame
         for segment, members in result.customer_lists().items():
-            staging.write_csv(f"segments/{safe_name(segment)}.csv", members)
+            staging.write_csv(f"segments/{unique_name(segment, segment_names)}.csv", members)
     for table, source in sources.items():
         if not source.quarantine.is_empty():
             staging.write_csv(f"quarantine/{table}.csv", source.quarantine.rename({"__row": "line"}))

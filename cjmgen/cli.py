@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cjmgen import __version__
-from cjmgen.errors import UserError
+from cjmgen.errors import UserError, printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Customer analytics and Customer Journey Map reports from one declarative spec.")
@@ -30,6 +30,10 @@ def _fail(exc: BaseException) -> None:
     if isinstance(exc, UserError):
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
+        raise typer.Exit(EXIT_USER)
+    if isinstance(exc, OSError) and exc.filename is not None and not isinstance(exc, (BlockingIOError, InterruptedError)):
+        # the file system refused a path the user gave (--out too long, no permission, disk full): fixable, no bug
+        typer.echo(printable(f"{exc.filename}: {exc.strerror or type(exc).__name__}"), err=True)
         raise typer.Exit(EXIT_USER)
     typer.echo("cjmgen hit an internal error (a bug; please report it with this trace):", err=True)
     traceback.print_exception(exc, file=sys.stderr)

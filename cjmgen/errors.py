@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+MAX_MESSAGE = 500
+"""Characters of one problem's message: enough for a list of allowed keys, never a file's content."""
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
+def printable(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Text safe to print on a terminal: control characters shown escaped, at most `limit` characters."""
+    shown = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -14,6 +26,10 @@ class Problem:
     path: str = ""
     line: int | None = None
     column: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", printable(self.message))
+        object.__setattr__(self, "path", printable(self.path, 200))
 
     def __str__(self) -> str:
         where = self.file

@@ -34,7 +34,7 @@ def build_document(ctx: Context, base_dir: Path, quality: list[SourceQuality], r
     for i, section in enumerate(section_order(spec, results)):
         chapters.append(_chapter(i, section, ctx, base_dir, results, t))
     methodology = [(chapter_title(n, ctx.locale), _methodology(n, ctx, base_dir)) for n in results]
-    logo = data_uri(base_dir / spec.report.theme.logo) if spec.report.theme.logo else None
+    logo = data_uri(base_dir / spec.report.theme.logo, base_dir) if spec.report.theme.logo else None
     return Document(spec, chapters, quality, methodology, kpis(ctx.facts), logo)
 
 

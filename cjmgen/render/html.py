@@ -174,7 +174,15 @@ def _exists(env: jinja2.Environment, name: str) -> bool:
     return True
 
 
-def data_uri(path: Path) -> str:
-    """A file as a data URI (logos)."""
+def data_uri(path: Path, project_dir: Path | None = None) -> str:
+    """A file as a data URI (logos). With project_dir, the file must resolve inside it (symlinks followed)."""
+    if project_dir is not None:
+        from cjmgen.errors import Problem, UserError
+        from cjmgen.spec.files import PathProblem, project_path
+
+        try:
+            path = project_path(project_dir, path.absolute())
+        except PathProblem as exc:
+            raise UserError(Problem(str(path), f"not embedded: {exc}")) from None
     kind = "image/svg+xml" if path.suffix.lower() == ".svg" else f"image/{path.suffix.lower().lstrip('.') or 'png'}"
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"

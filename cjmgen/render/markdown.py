@@ -41,10 +41,15 @@ def leading_heading(text: str) -> str | None:
 
 def _embedded(src: str, base_dir: Path, project_dir: Path) -> str:
     """A data URI for a project-local image; anything remote or outside the project becomes empty."""
+    from cjmgen.spec.files import IMAGE_SUFFIXES, PathProblem, project_path
+
     if src.startswith("data:") or not src or "://" in src:
         return ""
-    path = (base_dir / src).resolve()
-    if not path.is_file() or not path.is_relative_to(project_dir.resolve()):
+    try:
+        path = project_path(project_dir, (base_dir / src).absolute())  # inside the project, symlinks followed
+    except (PathProblem, ValueError, OSError):
         return ""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return ""  # an image reference to a data file must not put the data in the report
     kind = _IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"

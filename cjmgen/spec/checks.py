@@ -8,7 +8,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+from cjmgen.spec.files import IMAGE_SUFFIXES, PathProblem, project_path, source_path, templates_outside
 from cjmgen.spec.journey import journey_findings
 from cjmgen.spec.locator import Loc
 from cjmgen.spec.models import CANONICAL_COLUMNS, OPEN_TABLES, TABLES, SpecBase
@@ -31,19 +33,78 @@ def _sources(spec: SpecBase, base_dir: Path) -> Iterable[Finding]:
         for canonical in source.columns:
             if name not in OPEN_TABLES and canonical not in CANONICAL_COLUMNS[name]:
                 yield ("sources", name, "columns", canonical), f"unknown {name} column {canonical!r}; {_hint(canonical, CANONICAL_COLUMNS[name])}", True
-        if not (base_dir / source.path).is_file():
-            yield ("sources", name, "path"), f"file not found: {base_dir / source.path}", False
+        try:
+            source_path(base_dir, source.path)
+        except PathProblem as exc:
+            yield ("sources", name, "path"), str(exc), False
+
+
+MAX_MARKDOWN_BYTES = 2 << 20
+"""A Markdown chapter is prose: at most 2 MiB."""
 
 
 def _report_files(spec: SpecBase, base_dir: Path) -> Iterable[Finding]:
+    """Logo, Markdown chapters and template folders: inside the project folder, of the right kind."""
     theme = spec.report.theme
-    if theme.logo and not (base_dir / theme.logo).is_file():
-        yield ("report", "theme", "logo"), f"file not found: {base_dir / theme.logo}", False
-    if spec.report.templates and not (base_dir / spec.report.templates).is_dir():
-        yield ("report", "templates"), f"folder not found: {base_dir / spec.report.templates}", False
+    if theme.logo:
+        try:
+            project_path(base_dir, theme.logo)
+            if theme.logo.suffix.lower() not in IMAGE_SUFFIXES:
+                yield ("report", "theme", "logo"), f"expected an image ({', '.join(IMAGE_SUFFIXES)}), got {theme.logo.name!r}", False
+        except PathProblem as exc:
+            yield ("report", "theme", "logo"), str(exc), False
+    if spec.report.templates:
+        try:
+            folder = project_path(base_dir, spec.report.templates, folder=True)
+            outside = templates_outside(folder, base_dir)
+            if outside:
+                yield ("report", "templates"), f"{outside} in the templates folder points outside the project folder", False
+        except PathProblem as exc:
+            yield ("report", "templates"), str(exc), False
     for i, section in enumerate(spec.report.sections or []):
-        if section.markdown and not (base_dir / section.markdown).is_file():
-            yield ("report", "sections", i, "markdown"), f"file not found: {base_dir / section.markdown}", False
+        if section.markdown:
+            try:
+                message = _markdown_problem(project_path(base_dir, section.markdown), section.markdown)
+            except PathProblem as exc:
+                message = str(exc)
+            if message:
+                yield ("report", "sections", i, "markdown"), message, False
+
+
+def markdown_text(path: Path) -> str:
+    """A Markdown chapter's text (UTF-8, a BOM allowed)."""
+    return path.read_bytes().decode("utf-8-sig")
+
+
+def _markdown_problem(path: Path, given: Path) -> str | None:
+    if path.stat().st_size > MAX_MARKDOWN_BYTES:
+        return f"{given} is larger than {MAX_MARKDOWN_BYTES >> 20} MiB; a Markdown chapter is prose"
+    try:
+        markdown_text(path)
+    except UnicodeDecodeError as exc:
+        raw = path.read_bytes()
+        line = raw[: exc.start].count(b"\n") + 1
+        return f"{given} is not UTF-8 text (line {line}); save it as UTF-8"
+    except OSError as exc:
+        return f"cannot read {given}: {exc.strerror or exc}"
+    return None
+
+
+class UnknownBlock(LookupError):
+    """Raised by a stand-in for a block too broken to read (e.g. `analyses: 5`): checks that need it are skipped."""
+
+
+class Unreadable:
+    """Stands for an invalid block (already reported); any use raises UnknownBlock, so no check draws a follow-on
+    conclusion from it ("section 'rfm' is not configured")."""
+
+    def __getattr__(self, name: str) -> object:
+        raise UnknownBlock(name)
+
+    def _unknown(self, *_: object) -> Any:
+        raise UnknownBlock("block")
+
+    __contains__ = __iter__ = __len__ = __getitem__ = __bool__ = _unknown
 
 
 Check = Callable[[SpecBase, Path], Iterable[Finding]]
@@ -58,7 +119,7 @@ def reference_problems(spec: SpecBase, base_dir: Path, extra: tuple[Check, ...] 
     for check in (*CHECKS, *extra):
         try:
             found.extend(check(spec, base_dir))
-        except AttributeError:
+        except (AttributeError, UnknownBlock):
             if not partial:
                 raise
     return found

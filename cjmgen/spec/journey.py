@@ -7,11 +7,12 @@ Shapes and single-field rules live on the models; everything that compares ids a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from cjmgen.spec.models import SpecBase
@@ -138,7 +139,7 @@ class Stability(_Strict):
         0.2, gt=0, lt=1,
         description="Spec weights: each weight is multiplied by a uniform factor in 1 ± jitter, then renormalized. "
                     "Survey weights are bootstrapped over respondents instead.")
-    seed: int = Field(0, description="Random seed: the same spec and data give the same result.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Random seed (0 to 4294967295): the same spec and data give the same result.")
 
 
 class Thresholds(_Strict):
@@ -199,10 +200,23 @@ class Maturity(_Strict):
 Cell = Annotated[str, BeforeValidator(_text)]
 
 
+SLUG = re.compile(r"^[^\W_][\w-]{0,59}$")
+"""An id that names a file: a letter or digit (any script), then letters, digits, _ or -, at most 60 characters."""
+
+
+def _slug(value: str) -> str:
+    if not SLUG.match(value):
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        raise ValueError(f"expected an id of letters, digits, _ and - (at most 60, it names tables/matrix_<id>.csv), "
+                         f"got {shown!r}")
+    return value
+
+
 class Matrix(_Strict):
     """A free table from the spec (segment × message × channel, trigger matrix, initiatives), exported as CSV."""
 
-    id: Id = Field(description="Table id: the CSV is tables/matrix_<id>.csv.")
+    id: Annotated[Id, AfterValidator(_slug)] = Field(
+        description="Table id: the CSV is tables/matrix_<id>.csv; letters, digits, _ and - only.")
     title: str = Field(description="Table title shown above it.")
     columns: list[str] = Field(min_length=1, description="Column headers.")
     rows: list[list[Cell]] = Field(default_factory=list, description="Rows of cells, one cell per column.")

@@ -28,6 +28,8 @@ class Locator:
     data: Any
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    start: tuple[int, int] | None = None
+    """Where a problem with no located node points (YAML: the document's start); TOML files have no positions."""
 
     def resolve(self, loc: tuple[Any, ...]) -> Loc:
         """The part of a pydantic `loc` that names real nodes: drops union/tag names, keeps one missing key."""
@@ -56,7 +58,7 @@ class Locator:
             if loc in self.keys:
                 return self.keys[loc]
             loc = loc[:-1]
-        return None
+        return self.start
 
     def problem(self, loc: Loc, message: str, *, key: bool = False) -> Problem:
         """A Problem at loc: `file:line:col: dotted.path: message`."""

@@ -12,9 +12,36 @@ from pydantic import BaseModel
 from cjmgen.spec.locator import Loc
 
 
+def shown(value: Any, limit: int = 80) -> str:
+    """A value the user wrote, quoted for a message: one line, at most `limit` characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+PLAIN_WORDS = {
+    "path_type": "expected a file path (text)",
+    "dict_type": "expected a mapping (key: value)",
+    "list_type": "expected a list",
+    "model_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+}
+"""Pydantic's wording for type errors (`input is not a valid path for <class 'pathlib.Path'>`) in plain words."""
+
+
 def describe(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
     """One message for one pydantic error: expected …, got …."""
-    kind, found = error["type"], error.get("input")
+    kind, found = error["type"], shown(error.get("input"))
+    if kind in PLAIN_WORDS:
+        return f"{PLAIN_WORDS[kind]}, got {found}"
     if kind == "extra_forbidden":
         allowed = allowed_keys(model, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -23,19 +50,19 @@ def describe(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
-        return f"expected {error['ctx']['expected']}, got {found!r}"
+        return f"expected {error['ctx']['expected']}, got {found}"
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        return f"{error['msg'].lower()}, got {found!r}"
+        return f"{error['msg'].lower()}, got {found}"
     if kind.startswith(("date_", "datetime_")):
-        return f"expected a date like 2023-12-31, got {found!r}"
+        return f"expected a date like 2023-12-31, got {found}"
     if kind == "value_error":
         return str(error["ctx"]["error"])
     if kind == "string_pattern_mismatch" and "#" in str(error.get("ctx", {}).get("pattern", "")):
-        return f"expected a colour like '#1f4e79', got {found!r}"
-    message = str(error["msg"])
+        return f"expected a colour like '#1f4e79', got {found}"
+    message = " ".join(str(error["msg"]).split())
     message = message[0].lower() + message[1:] if message else message
     if kind.endswith(("_type", "_parsing")) or kind.startswith("date"):
-        return f"{message}, got {found!r}"
+        return f"{message}, got {found}"
     return message
 
 

@@ -26,6 +26,9 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
 
 OPEN_TABLES = frozenset({"customers", "survey"})
 
+EARLIEST_AS_OF, LATEST_AS_OF = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+"""Analysis dates outside this range are typos (9999-12-31 overflows every period calculation)."""
+
 
 class Strict(BaseModel):
     """Base of every spec model: unknown keys are errors and a validated spec never changes."""
@@ -44,6 +47,13 @@ class Project(Strict):
     currency: str = Field("USD", description="ISO 4217 currency code of all amounts, e.g. RUB, EUR, GBP.")
     as_of: dt.date | None = Field(
         None, description="Analysis date: lines after it are ignored. Default: the last transaction date, never today.")
+
+    @field_validator("as_of")
+    @classmethod
+    def _plausible_as_of(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not EARLIEST_AS_OF <= value <= LATEST_AS_OF:
+            raise ValueError(f"expected an analysis date from {EARLIEST_AS_OF} to {LATEST_AS_OF}, got {value}")
+        return value
 
     @field_validator("currency")
     @classmethod
