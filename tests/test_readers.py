@@ -240,3 +240,19 @@ def test_age_given_as_bands_is_kept_as_text(project):
     src = _read(spec)["customers"]
     assert src.frame["age"].to_list() == ["65+", "25-34", None]
     assert src.nulled == {} and "age: no value is a number (e.g. '65+'), kept as text" in src.notes
+
+
+def test_a_message_lists_a_few_short_printable_column_names(project):
+    header = ",".join(["x" * 200, "bell\x07"] + [f"col{i}" for i in range(30)])
+    csv = header + "\n" + ",".join(["1"] * 32) + "\n"
+    spec = project("""\
+        project: {title: T, client: C}
+        sources:
+          transactions: {path: data/t.csv, columns: {customer_id: card, date: col1, amount: col2}}
+        """, {"data/t.csv": csv})
+    with pytest.raises(UserError) as caught:
+        api.validate(spec)
+    message = str(caught.value)
+    shown = ", ".join(["x" * 39 + "…", "bell?"] + [f"col{i}" for i in range(10)])
+    assert f"the file has: {shown} and 20 more" in message
+    assert "x" * 40 not in message and "\x07" not in message

@@ -237,6 +237,22 @@ def _check_decoded(frame: pl.DataFrame, path: Path, source: Source, table: str, 
         raise UserError(locator.problem(where, f"{path}:{line}: the file is not {source.encoding} text; {hint}"))
 
 
+SHOWN_COLUMNS = 12
+"""A message lists at most this many of a file's column names, each cut to 40 printable characters: a header is
+the user's file, and a message must never become a dump of it (a spec pointed at /proc/self/environ, say)."""
+
+
+def shown_columns(columns: list[str]) -> str:
+    """'a, b, c' — at most SHOWN_COLUMNS names, each printable and short, then 'and N more'."""
+    def clean(name: str) -> str:
+        text = "".join(ch if ch.isprintable() else "?" for ch in str(name))
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    shown = ", ".join(clean(c) for c in columns[:SHOWN_COLUMNS])
+    rest = len(columns) - SHOWN_COLUMNS
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
 def _mapping(table: str, source: Source, file_columns: list[str], locator: Locator) -> dict[str, str]:
     """Canonical name → file column: the spec's mapping, plus canonical names the file already has."""
     problems = []
@@ -244,7 +260,7 @@ def _mapping(table: str, source: Source, file_columns: list[str], locator: Locat
         if column not in file_columns:
             problems.append(locator.problem(
                 ("sources", table, "columns", canonical),
-                f"column {column!r} not found in {source.path}; the file has: {', '.join(file_columns)}"))
+                f"column {column!r} not found in {source.path}; the file has: {shown_columns(file_columns)}"))
     if problems:
         raise UserError(problems)
     mapping = dict(source.columns)
@@ -258,7 +274,7 @@ def _mapping(table: str, source: Source, file_columns: list[str], locator: Locat
         raise UserError(locator.problem(
             ("sources", table, "columns"),
             f"{table} needs {', '.join(missing)}: map it under columns (canonical: file column); "
-            f"the file has: {', '.join(file_columns)}"))
+            f"the file has: {shown_columns(file_columns)}"))
     return mapping
 
 
