@@ -278,7 +278,7 @@ def test_small_product_groups_are_flagged_and_never_named_extremes():
     assert result.fastest_group.change == pytest.approx(0.1)
     assert "tiny" in result.formula["group"].to_list()  # stays in the tables
     chapter = _chapter(result, "en")
-    assert "main grew fastest (+10.0%) and gift slowest (-10.0%)" in chapter and "tiny&nbsp;†" in chapter
+    assert "main grew fastest (+10.0%) and gift slowest (−10.0%)" in chapter and "tiny&nbsp;†" in chapter
     loose = run_analysis(drivers, tx(rows, LINE_COLUMNS), HAND_AS_OF, periods=HAND_PERIODS, min_orders=5)
     assert loose.small_groups == [] and loose.fastest_group.group == "tiny"
 

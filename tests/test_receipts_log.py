@@ -147,7 +147,7 @@ def test_seasonality_charts_and_sentences_say_orders():
     charts = season_charts.charts(result, Theme("en", "GBP"))
     assert set(charts) == {"orders", "month_of_year", "weekday"}  # no revenue, no active customers
     en = _render("_headline_seasonality.html", result, "en")
-    assert en.startswith("Orders peak in December (+92.0% vs trend) and are fewest in February (-52.0%); the log has "
+    assert en.startswith("Orders peak in December (+92.0% vs trend) and are fewest in February (−52.0%); the log has "
                          "no amounts, so seasonality is measured on orders.")
     ru = _render("_headline_seasonality.html", result, "ru")
     assert "сумм в данных нет, поэтому сезонность считается по заказам" in ru

@@ -233,9 +233,9 @@ def test_partial_months_are_drawn_pale_and_dashed_not_as_a_collapse():
 
 
 @pytest.mark.parametrize("locale, peak, day", [("en", "Sales peak in December (+25.0% vs trend) and are lowest in "
-                                                     "January (-25.0%)", "Monday"),
+                                                     "January (−25.0%)", "Monday"),
                                                 ("ru", "Пик продаж — декабрь (+25,0 % к тренду), минимум — январь "
-                                                       "(-25,0 %)", "понедельник")])
+                                                       "(−25,0 %)", "понедельник")])
 def test_month_and_weekday_names_come_from_babel(locale, peak, day):
     result = run(three_years(), None)
     assert render_partial("_headline_seasonality.html", result, locale).startswith(peak)
