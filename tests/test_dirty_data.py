@@ -202,3 +202,12 @@ def test_all_negative_amounts_say_returns_only(project):
     assert caught.value.problems[0].path == "sources.transactions"
     assert "has a negative amount: the log holds returns only" in _problem(caught)
     assert "check sources.transactions.columns.customer_id and project.as_of" not in _problem(caught)
+
+
+def test_a_bom_file_read_as_utf_8_sig_gets_no_encoding_warning(project, capsys):
+    path = project(SPEC + "    encoding: utf-8-sig\n",
+                   {"data/tx.csv": ("\ufeff" + HEADER + _lines() + "c1,o998,2023-05-05,10\n").encode("utf-8")
+                    .replace(b"c1,o998", "Café,o998".encode())})
+    result = api.build(path, path.parent / "out")
+    assert not any("garbled" in note for note in result.info["inputs"]["transactions"]["notes"])
+    assert "garbled" not in capsys.readouterr().err

@@ -68,3 +68,16 @@ def test_pdf_renderer_refuses_files_outside_the_project(tmp_path, caplog):
     assert f"cjmgen reads no file outside the project: {outside}" in refused
     assert "disallowed protocol" in refused and "example.com" in refused
     assert "inside.svg" not in refused
+
+
+def test_quarantine_reasons_read_as_words_in_each_locale():
+    from cjmgen.i18n import translations
+    from cjmgen.render.reasons import reason_text
+
+    ru, en = translations("ru").gettext, translations("en").gettext
+    assert reason_text("unparseable amount", ru) == "не удалось прочитать: сумма"
+    assert reason_text("missing date", ru) == "пустое значение: дата"
+    assert reason_text("non-finite amount", ru) == "не конечное число: сумма"
+    assert reason_text("date in the future", ru) == "значение в будущем: дата"
+    assert reason_text("missing order_id", en) == "order number is empty"
+    assert reason_text("missing loyalty_tier", en) == "loyalty_tier is empty"  # an open table's own column

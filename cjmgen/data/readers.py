@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 import io
@@ -209,8 +210,8 @@ def _read_csv(path: Path, source: Source, locator: Locator, table: str) -> tuple
 def _utf8_read_as_single_byte(data: bytes, text: str, encoding: str) -> Note | None:
     """A file that is valid UTF-8 with multibyte characters, declared in a single-byte encoding (latin-1, cp1251…),
     decodes without error into garbled names ('Café' as 'CafÃ©'): say so, with the first such word."""
-    if bytes(range(256)).decode(encoding, errors="replace").__len__() != 256 or data.isascii():
-        return None
+    if codecs.lookup(encoding).name.startswith("utf") or data.isascii():
+        return None  # a UTF encoding (utf-8-sig reads a BOM file rightly) is never a single-byte misreading
     try:
         right = data.decode("utf-8")
     except UnicodeDecodeError:

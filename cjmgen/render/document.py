@@ -12,7 +12,7 @@ from cjmgen.analyses import ANALYSES, Context, Result, params_of
 from cjmgen.charts import chart_module
 from cjmgen.charts.theme import Theme
 from cjmgen.facts import Facts
-from cjmgen.i18n import translations
+from cjmgen.i18n import N_, translations
 from cjmgen.render.html import Chapter, Document, Methodology, SourceQuality, data_uri
 from cjmgen.render.markdown import leading_heading, render_markdown
 from cjmgen.render.svg import img_tag, to_svg
@@ -41,7 +41,7 @@ def build_document(ctx: Context, base_dir: Path, quality: list[SourceQuality], r
 def _chapter(i: int, section: Any, ctx: Context, base_dir: Path, results: dict[str, Result], t) -> Chapter:
     name, given_title = (section, None) if isinstance(section, str) else (section.section, section.title)
     if name == SUMMARY:
-        return Chapter(f"ch-{i}-summary", given_title or t("Summary"), SUMMARY, result=None)
+        return Chapter(f"ch-{i}-summary", given_title or t(N_("Summary")), SUMMARY, result=None)
     if name is not None:
         result = results[name]
         title = given_title or chapter_title(name, ctx.locale)

@@ -15,6 +15,7 @@ from cjmgen.analyses import Result
 from cjmgen.i18n import translations
 from cjmgen.render.formatting import Formatter
 from cjmgen.render.markdown import render_markdown
+from cjmgen.render.reasons import reason_text
 from cjmgen.render.tables import keep_rows_together
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ def render_html(doc: Document, user_templates: Path | None, base_dir: Path | Non
     env.globals.update(template_exists=lambda name: _exists(env, name),
                        methodology=lambda item: _methodology(env, item, project.locale, base_dir))
     env.filters["names"] = lambda items, limit=8: name_list(items, words, limit)
+    env.filters["reason"] = lambda reason: reason_text(reason, words.gettext)
     css = env.get_template("report.css").render(theme=doc.spec.report.theme)
     html = env.get_template("base.html").render(doc=doc, spec=doc.spec, project=project, css=Markup(css))
     return keep_rows_together(html).replace("\u202fг..", "\u202fг.")  # a Russian date ends a sentence: one full stop
