@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from cjmgen.i18n import N_
 
-
 _REASONS = (("unparseable ", N_("%(column)s could not be read")), ("missing ", N_("%(column)s is empty")),
             ("non-finite ", N_("%(column)s is not a finite number")))
 _FUTURE = N_("%(column)s lies in the future")
