@@ -231,44 +231,52 @@ def _check_customers(loaded: LoadedSpec, facts: Facts | None) -> None:
     customer with an order up to as_of, and when there is none, the message says why."""
     if facts is None or facts.sales is None:
         return
-    sales, where = facts.sales, ("sources", "transactions")
-    before, after = longest_silence(sales)
-    if after - before > MAX_SILENCE:
-        at_end = after == sales.as_of and loaded.spec.project.as_of is not None
-        early = sales.lines.filter(pl.col("day") <= before).height
-        late = sales.lines.height - early
-        odd = f"the lines dated {before} or earlier (lines: {early:,})" if early < late else f"the lines dated {after} or later (lines: {late:,})"
-        hint = "set project.as_of closer to the data" if at_end else \
-            f"check {odd} in {loaded.spec.sources['transactions'].path} (a typo in the year?)"
-        raise UserError([loaded.locator.problem(
-            ("project", "as_of") if at_end else (*where, "path"),
-            f"no transaction from {before} to {after} ({(after - before).days:,} days): every chart by period would "
-            f"draw thousands of empty periods; {hint}")])
-    if sales.customers.height:
+    _check_silence(loaded, facts.sales)
+    if facts.sales.customers.height:
         return
     needing = [n for n in enabled_analyses(loaded.spec) if "customer_id" in ANALYSES[n].needs.get("transactions", ())]
     if not needing:
         return
-    columns = loaded.spec.sources["transactions"].columns
-    lines = sales.lines
-    if lines.is_empty():
-        problem = loaded.locator.problem(("project", "as_of"), f"no transaction line is dated on or before {sales.as_of} "
-                                                                 f"(project.as_of): every line is after it")
-    elif lines["customer_id"].null_count() == lines.height:
-        problem = loaded.locator.problem((*where, "columns", "customer_id") if "customer_id" in columns else where,
-                                         f"customer_id is empty on all {lines.height:,} lines: "
-                                         f"{', '.join(needing)} need identified customers; map the column that holds them")
-    elif sales.has_amount and lines.filter(pl.col("customer_id").is_not_null())["amount"].max() < 0:  # type: ignore[operator]
-        problem = loaded.locator.problem((*where, "columns", "amount") if "amount" in columns else where,
-                                         f"every line of {loaded.spec.sources['transactions'].path} with a customer_id "
-                                         f"has a negative amount: the log holds returns only, no sale; {', '.join(needing)} need sales. Check the sign of the amount column")
-    else:
-        problem = None
-    if problem:
-        raise UserError([problem])
-    raise UserError([loaded.locator.problem(
-        ("analyses", n), f"{n}: no identified customer has an order on or before {sales.as_of}; "
+    problem = _why_no_customer(loaded, facts.sales, needing)
+    raise UserError([problem] if problem else [loaded.locator.problem(
+        ("analyses", n), f"{n}: no identified customer has an order on or before {facts.sales.as_of}; "
                          f"check sources.transactions.columns.customer_id and project.as_of") for n in needing])
+
+
+def _check_silence(loaded: LoadedSpec, sales: Any) -> None:
+    """Years without a single line (a typo in a year, or as_of far past the data) would draw thousands of empty
+    periods: refused, naming the lines or the as_of to check."""
+    before, after = longest_silence(sales)
+    if after - before <= MAX_SILENCE:
+        return
+    at_end = after == sales.as_of and loaded.spec.project.as_of is not None
+    early = sales.lines.filter(pl.col("day") <= before).height
+    late = sales.lines.height - early
+    odd = f"the lines dated {before} or earlier (lines: {early:,})" if early < late else f"the lines dated {after} or later (lines: {late:,})"
+    hint = "set project.as_of closer to the data" if at_end else \
+        f"check {odd} in {loaded.spec.sources['transactions'].path} (a typo in the year?)"
+    raise UserError([loaded.locator.problem(
+        ("project", "as_of") if at_end else ("sources", "transactions", "path"),
+        f"no transaction from {before} to {after} ({(after - before).days:,} days): every chart by period would "
+        f"draw thousands of empty periods; {hint}")])
+
+
+def _why_no_customer(loaded: LoadedSpec, sales: Any, needing: list[str]) -> Problem | None:
+    """The cause when no identified customer has an order: no line up to as_of, no customer ids, or returns only."""
+    where, columns, lines = ("sources", "transactions"), loaded.spec.sources["transactions"].columns, sales.lines
+    if lines.is_empty():
+        return loaded.locator.problem(("project", "as_of"), f"no transaction line is dated on or before {sales.as_of} "
+                                                            f"(project.as_of): every line is after it")
+    if lines["customer_id"].null_count() == lines.height:
+        return loaded.locator.problem((*where, "columns", "customer_id") if "customer_id" in columns else where,
+                                      f"customer_id is empty on all {lines.height:,} lines: "
+                                      f"{', '.join(needing)} need identified customers; map the column that holds them")
+    if sales.has_amount and lines.filter(pl.col("customer_id").is_not_null())["amount"].max() < 0:
+        return loaded.locator.problem((*where, "columns", "amount") if "amount" in columns else where,
+                                      f"every line of {loaded.spec.sources['transactions'].path} with a customer_id "
+                                      f"has a negative amount: the log holds returns only, no sale; "
+                                      f"{', '.join(needing)} need sales. Check the sign of the amount column")
+    return None
 
 
 def _write_tables(staging: Staging, loaded: LoadedSpec, sources: dict[str, SourceData], results: dict[str, Result]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from cjmgen.data.readers import _mapping
+from cjmgen.data.columns import map_columns
 from cjmgen.errors import Problem, UserError
 from cjmgen.spec.locator import Locator
 from cjmgen.spec.models import Source
@@ -51,7 +51,7 @@ def canonical_columns(table: str, source: Source, base_dir: Path, locator: Locat
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return set(), [locator.problem(where, f"cannot read the header of {path}: {first}")]
     try:
-        mapping = _mapping(table, source, columns, locator)
+        mapping = map_columns(table, source, columns, locator)
     except UserError as exc:
         return set(source.columns), list(exc.problems)  # a mapped column the file lacks is reported once, here
     found = set(mapping)

@@ -15,22 +15,11 @@ from typing import Any
 import polars as pl
 
 from cjmgen.data import parse, plausible, rows
+from cjmgen.data.columns import REQUIRED, map_columns
 from cjmgen.errors import UserError
 from cjmgen.i18n import N_
 from cjmgen.spec.locator import Locator
-from cjmgen.spec.models import CANONICAL_COLUMNS, OPEN_TABLES, Source
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "transactions": ("date",),
-    "customers": ("customer_id",),
-    "survey": ("respondent_id",),
-    "competitor_purchases": ("customer_id", "competitor", "date", "amount"),
-    "campaign_members": ("customer_id", "campaign", "group"),
-    "touchpoint_audits": ("touchpoint", "score"),
-}
-"""Columns a table cannot do without. A transaction log may lack customer ids (a bakery's receipts: every line an
-unidentified check) and amounts (amount = quantity × price when both are mapped, else no revenue at all): the
-analyses that need them say so through their `needs`."""
+from cjmgen.spec.models import CANONICAL_COLUMNS, Source
 
 ROW_KEY = rows.ROW_KEY
 
@@ -105,7 +94,7 @@ def read_source(table: str, source: Source, base_dir: Path, locator: Locator) ->
     read = raw.height
     if copies is not None and dropped:
         raw = raw.filter(~copies)
-    mapping = _mapping(table, source, [c for c in raw.columns if c != ROW_KEY], locator)
+    mapping = map_columns(table, source, [c for c in raw.columns if c != ROW_KEY], locator)
     frame = raw.select(ROW_KEY, *[pl.col(column).alias(canonical) for canonical, column in mapping.items()])
     if "time" in frame.columns:
         frame = _date_with_time(frame)
@@ -236,47 +225,6 @@ def _check_decoded(frame: pl.DataFrame, path: Path, source: Source, table: str, 
     if hits.height:
         line = hits["__i"][0] + 2
         raise UserError(locator.problem(where, f"{path}:{line}: the file is not {source.encoding} text; {hint}"))
-
-
-SHOWN_COLUMNS = 12
-"""A message lists at most this many of a file's column names, each cut to 40 printable characters: a header is
-the user's file, and a message must never become a dump of it (a spec pointed at /proc/self/environ, say)."""
-
-
-def shown_columns(columns: list[str]) -> str:
-    """'a, b, c' — at most SHOWN_COLUMNS names, each printable and short, then 'and N more'."""
-    def clean(name: str) -> str:
-        text = "".join(ch if ch.isprintable() else "?" for ch in str(name))
-        return text if len(text) <= 40 else text[:39] + "…"
-
-    shown = ", ".join(clean(c) for c in columns[:SHOWN_COLUMNS])
-    rest = len(columns) - SHOWN_COLUMNS
-    return f"{shown} and {rest} more" if rest > 0 else shown
-
-
-def _mapping(table: str, source: Source, file_columns: list[str], locator: Locator) -> dict[str, str]:
-    """Canonical name → file column: the spec's mapping, plus canonical names the file already has."""
-    problems = []
-    for canonical, column in source.columns.items():
-        if column not in file_columns:
-            problems.append(locator.problem(
-                ("sources", table, "columns", canonical),
-                f"column {column!r} not found in {source.path}; the file has: {shown_columns(file_columns)}"))
-    if problems:
-        raise UserError(problems)
-    mapping = dict(source.columns)
-    taken = set(mapping.values())
-    for name in file_columns:
-        known = name in CANONICAL_COLUMNS[table] or table in OPEN_TABLES
-        if known and name not in mapping and name not in taken:
-            mapping[name] = name
-    missing = [c for c in REQUIRED[table] if c not in mapping]
-    if missing:
-        raise UserError(locator.problem(
-            ("sources", table, "columns"),
-            f"{table} needs {', '.join(missing)}: map it under columns (canonical: file column); "
-            f"the file has: {shown_columns(file_columns)}"))
-    return mapping
 
 
 def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Locator):
