@@ -257,10 +257,7 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
         typed = typed.with_columns(pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c in odd)
     nulled = {c: int(mask.sum()) for c, mask in failed.items() if c not in required and mask.any()}
     nulled |= {c: nulled.get(c, 0) + int(mask.sum()) for c, mask in odd.items() if c not in required}
-    implausible = {c: (f"non-finite {c}", mask) for c, mask in odd.items()}
-    for column in sorted(required & parse.DATE_COLUMNS & set(typed.columns)):
-        if (late := plausible.future(typed[column])) is not None:
-            implausible[column] = ("date in the future" if column == "date" else f"{column} in the future", late)
+    implausible = _implausible(typed, required, odd)
     reason = _reason(sorted(required & set(typed.columns)), typed, failed, implausible)
     bad = reason.is_not_null()
     notes += [_outlier_note(o) for o in plausible.absurd(typed.filter(~bad), frame[ROW_KEY].filter(~bad), numbers)]
@@ -269,6 +266,15 @@ def _type_columns(table: str, frame: pl.DataFrame, source: Source, locator: Loca
     if quarantine.is_empty():  # the usual case: nothing set aside, so nothing is copied
         return typed, quarantine, notes, nulled
     return typed.filter(~bad), quarantine, notes, nulled
+
+
+def _implausible(typed: pl.DataFrame, required: set[str], odd: dict[str, pl.Series]) -> dict[str, tuple[str, pl.Series]]:
+    """Reason and mask of values that parsed but cannot be right: non-finite numbers, required dates in the future."""
+    implausible = {c: (f"non-finite {c}", mask) for c, mask in odd.items()}
+    for column in sorted(required & parse.DATE_COLUMNS & set(typed.columns)):
+        if (late := plausible.future(typed[column])) is not None:
+            implausible[column] = ("date in the future" if column == "date" else f"{column} in the future", late)
+    return implausible
 
 
 def _outlier_note(found: plausible.Outliers) -> Note:
