@@ -116,7 +116,7 @@ def test_small_stores_are_flagged_and_never_named_extremes():
     assert (result.best_store["store"], result.worst_store["store"]) == ("Big", "Mid")
     assert result.small_stores == ["Tiny"]
     headline = _render("_headline_basket_kpis.html", result, "en")
-    assert "Tiny" not in headline and "in store Big" in headline
+    assert "Tiny" not in headline and "(Big)" in headline
 
 
 def test_headline_is_whole_sentences_with_compact_numbers():
@@ -126,9 +126,10 @@ def test_headline_is_whole_sentences_with_compact_numbers():
     result = run(tx(rows))
     en = _render("_headline_basket_kpis.html", result, "en")
     # S1 (odd numbers) all identified, S2 half: every fourth order has no card
-    assert en == "75.0% of 1.2K orders carry a customer ID, from 50.0% in store S2 to 100.0% in store S1."
+    assert en == "75.0% of 1.2K orders carry a customer ID, from 50.0% (S2) to 100.0% (S1)."
     ru = _render("_headline_basket_kpis.html", result, "ru")
-    assert ru == "75,0 % из 1,2 тыс. заказов — с ID клиента: от 50,0 % в магазине S2 до 100,0 % в магазине S1."
+    # a store's name says what it is ("Магазин на Ленина"): no "в магазине Магазин на Ленина"
+    assert ru == "75,0 % из 1,2 тыс. заказов — с ID клиента: от 50,0 % (S2) до 100,0 % (S1)."
 
 
 def _render(template: str, result, locale: str, **extra) -> str:
