@@ -167,3 +167,14 @@ def test_cli_init_schema_and_validate(tmp_path):
     schema = json.loads(_cli("schema").stdout)
     assert {"project", "sources", "analyses", "report"} <= set(schema["properties"])
     assert _cli("init", str(tmp_path / "client")).returncode == 1  # never overwrites
+
+
+def test_running_header_names_the_chapter_a_page_starts_in(demo_build):
+    """Defect: a chapter whose action title comes before its heading kept the previous chapter in the header."""
+    _, result = demo_build
+    reader = PdfReader(result.out / "report.pdf")
+    pages = [page.extract_text().splitlines() for page in reader.pages]
+    for title in ("Кластеры клиентов", "Когорты, удержание и LTV", "Сезонность"):
+        lines = next(lines for lines in pages if title in lines)  # the page with the chapter's heading
+        header = next(line for line in lines if line.startswith("Заказчик:"))
+        assert header.endswith(title), (title, header)
