@@ -11,6 +11,7 @@ from cjmgen.analyses import (
     cohorts,
     drivers,
     journey,
+    lifecycle,
     ltv,
     matrices,
     maturity,
@@ -25,7 +26,7 @@ from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
     rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, basket,
-    owner_dynamics, ltv, clusters,
+    owner_dynamics, lifecycle, ltv, clusters,
 )
 
 
