@@ -246,3 +246,21 @@ def test_chapter_headline_and_methodology_render(locale):
     else:
         assert "выручка изменилась" in headline and "Крупнейшие переходы выручки" in chapter
         assert "Периоды заданы" in text
+
+
+def test_missing_sources_and_columns_are_located_user_errors(project):
+    from cjmgen import api
+
+    spec = project("""\
+        project: {title: T, client: C}
+        sources:
+          transactions: {path: data/t.csv}
+        analyses:
+          gain_loss: {dimension: competitor}
+          lifecycle: {by: channel}
+        """, {"data/t.csv": "customer_id,order_id,date,amount,store\n1,A,2024-01-01,5,S1\n"})
+    with pytest.raises(UserError) as caught:
+        api.validate(spec)
+    found = [str(p).split("project.yaml:")[1] for p in caught.value.problems]
+    assert any(p.startswith("5:") and "analyses.gain_loss.dimension" in p and "competitor_purchases" in p for p in found)
+    assert any(p.startswith("6:") and "analyses.lifecycle.by" in p and "transactions.channel" in p for p in found)
