@@ -136,8 +136,8 @@ def compute(ctx: Context, params: Params) -> GainLossResult:
         raise UserError(Problem(_where(ctx), f"focus {focus!r} is not among the {params.dimension} values of the two "
                                              f"periods", "analyses.gain_loss.focus"))
     steps = [Step(r["component"], r["counterpart"], r["customers"], r["revenue"])
-             for r in table.filter(pl.col("entity") == focus).to_dicts()]
-    row = entities.filter(pl.col("entity") == focus).to_dicts()
+             for r in table.filter(pl.col("entity") == pl.lit(focus, pl.String)).to_dicts()]
+    row = entities.filter(pl.col("entity") == pl.lit(focus, pl.String)).to_dicts()
     got = row[0] if row else {}
     return GainLossResult(
         gain_loss=table, switching=flows, entities=entities,
