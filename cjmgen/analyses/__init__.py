@@ -10,7 +10,9 @@ from cjmgen.analyses import (
     clusters,
     cohorts,
     drivers,
+    gain_loss,
     journey,
+    lifecycle,
     ltv,
     matrices,
     maturity,
@@ -25,7 +27,7 @@ from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
     rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, basket,
-    owner_dynamics, ltv, clusters,
+    owner_dynamics, lifecycle, gain_loss, ltv, clusters,
 )
 
 
