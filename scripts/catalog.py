@@ -57,6 +57,8 @@ def add(locale: str, batch: dict[str, str | list[str]]) -> None:
     plurals = {m[0]: m for m in extracted() if isinstance(m, tuple)}
     for msgid, text in batch.items():
         key = plurals.get(msgid, msgid)
+        if msgid in catalog:
+            del catalog[msgid]  # Catalog.add merges into an existing entry and keeps its old text
         catalog.add(key, tuple(text) if isinstance(text, list) else text)
     with path.open("wb") as fh:
         write_po(fh, catalog, width=120, sort_output=True, omit_header=False)

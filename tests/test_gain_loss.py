@@ -240,7 +240,7 @@ def test_chapter_headline_and_methodology_render(locale):
     text = methodology("gain_loss", gl.Params(periods=PERIODS), locale)
     if locale == "en":
         assert headline == ("S1: revenue went from €170 to €180; new customers brought +€25, lost customers took €0, "
-                            "and switching with the others came to -€30.")
+                            "and switching with the others came to −€30.")
         assert "The current period (" in chapter and "Largest moves between entities" in chapter
         assert "Periods as given" in text
     else:

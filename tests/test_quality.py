@@ -93,7 +93,7 @@ report: {outputs: [html]}
             "<tr><td>Without a customer ID</td><td class=\"num\">3</td><td class=\"num\">42.9%</td>"
             "<td class=\"num\">€15.00</td><td class=\"num\">15.0%</td></tr>",
             "<tr><td>Returns and cancellations</td><td class=\"num\">3</td><td class=\"num\">42.9%</td>"
-            "<td class=\"num\">-€40.00</td>",
+            "<td class=\"num\">−€40.00</td>",
             "<tr><td>Zero price</td><td class=\"num\">1</td><td class=\"num\">14.3%</td>",
             "<tr><td>Negative price</td><td class=\"num\">1</td><td class=\"num\">14.3%</td>",
             "Returns and cancellations are lines with a negative amount; price = amount / quantity.",

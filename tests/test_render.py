@@ -15,7 +15,7 @@ from cjmgen.render.pdf import write_pdf
 @pytest.mark.parametrize(("locale", "currency", "value", "expected"), [
     ("ru", "RUB", 19360.4, "19\u00a0360\u00a0₽"),
     ("en", "RUB", 19360.4, "₽19,360"),
-    ("en", "GBP", -1234.5, "-£1,234"),  # Babel rounds half to even, like accounting software
+    ("en", "GBP", -1234.5, "−£1,234"),  # Babel rounds half to even; a real minus sign
     ("en", "EUR", 0.4, "€0.40"),  # below 100 the cents matter (a price per item)
     ("en", "USD", 99.5, "$99.50"),
     ("ru", "RUB", 100.4, "100\u00a0₽"),

@@ -52,7 +52,7 @@ class Formatter:
         if _missing(value):
             return "—"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return _minus(format_decimal(value, format=pattern, locale=self.locale))
 
     @_wide
     def compact(self, value: Any, digits: int = 1) -> str:
@@ -83,7 +83,7 @@ class Formatter:
             digits = 0 if abs(value) >= 100 or float(value).is_integer() else 2
         self._money.frac_prec = (digits, digits)
         text = self._money.apply(value, self.locale, currency=self.currency, currency_digits=False)
-        return text.replace(get_currency_symbol(self.currency, self.locale), self._symbol)
+        return _minus(text.replace(get_currency_symbol(self.currency, self.locale), self._symbol))
 
     def money_digits(self, values: Any, column: str | None = None) -> int:
         """One precision for a column of amounts (`frame | money_digits("revenue")`, or a list of values): cents when
