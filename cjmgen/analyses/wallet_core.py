@@ -38,8 +38,9 @@ def months_back(day: dt.date, months: int) -> dt.date:
 
 
 def window_to(end: dt.date, months: int) -> Window:
-    """The `months` months ending at `end`: from the day after the same date `months` earlier."""
-    return Window(months_back(end, months) + dt.timedelta(days=1), end)
+    """The `months` months ending at `end`: from the same date `months` before the day after it (so a window
+    ending on June 30th starts on a January 1st, one ending on December 31st on a January 1st)."""
+    return Window(months_back(end + dt.timedelta(days=1), months), end)
 
 
 def window_before(window: Window, months: int) -> Window:
@@ -70,9 +71,12 @@ def our_orders(orders: pl.DataFrame, window: Window) -> pl.DataFrame:
 
 
 def their_orders(panel: pl.DataFrame, window: Window) -> pl.DataFrame:
-    """Per customer and competitor with purchases in the window: purchase days (orders) and spend."""
+    """Per customer and competitor with a purchase in the window: purchase days (days with a positive amount: a
+    return alone is no purchase) as orders, and spend net of returns."""
+    days = pl.col("day").filter(pl.col("amount") > 0).n_unique()
     return (panel.filter(window.holds(pl.col("day"))).group_by("customer_id", "competitor")
-            .agg(pl.col("day").n_unique().alias("orders_them"), money_sum("amount").alias("revenue_them")))
+            .agg(days.alias("orders_them"), money_sum("amount").alias("revenue_them"))
+            .filter(pl.col("orders_them") > 0))
 
 
 def cross_shop(orders: pl.DataFrame, panel: pl.DataFrame, customers: pl.DataFrame, window: Window) -> pl.DataFrame:
