@@ -35,7 +35,7 @@ def _panel_members(history: pl.DataFrame, rng: np.random.Generator) -> pl.DataFr
     k = members.height
     orders = members["orders"].to_numpy().astype(float)
     share = np.clip(rng.beta(3.0, 2.5, k) + 0.06 * np.log(orders), 0.15, 0.95)
-    end = np.datetime64(PERIOD_END, "D").astype(np.int64)
+    end = int(PERIOD_END.astype(np.int64))
     last = members["last_day"].cast(pl.Int32).to_numpy().astype(np.int64)
     stops = rng.random(k) < 0.6  # some leave the category altogether soon after leaving us
     until = np.where(stops, np.minimum(last + rng.integers(0, 90, k), end), end)
@@ -68,7 +68,7 @@ def _purchases(members: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         "date": pl.Series(day.astype(np.int32)).cast(pl.Date),
         "amount": amount, "category": pl.Series(CATEGORIES).gather(category.astype(np.uint32)),
     })
-    end = np.datetime64(PERIOD_END, "D").astype(np.int64)
+    end = int(PERIOD_END.astype(np.int64))
     return frame.filter(pl.col("date").cast(pl.Int32) <= end).sort("customer_id", "date", "competitor")
 
 
