@@ -240,6 +240,15 @@ def test_headline_and_chapter_read_whole():
         "Our share of the panel customers' spend is 55%; no customer is leaking to competitors.")
 
 
+def test_a_panel_without_spend_in_the_period_says_so():
+    result = run(HAND_LINES, panel([("Z", "X", "2019-01-01", 5)]))
+    assert (result.share, result.measured, result.cross_shop.height, result.overlap.height) == (None, 0, 0, 0)
+    assert wallet_charts.charts(result, Theme("en")) == {}
+    assert _render("_headline_wallet.html", result, "en") == (
+        "The panel customers spent nothing with us or with competitors in the period.")
+    assert "Cross-shopping" not in _render("_wallet.html", result, "en", charts={})
+
+
 def test_charts_name_combinations():
     result = run(HAND_LINES, HAND_PANEL)
     made = wallet_charts.charts(result, Theme("ru", "RUB"))
