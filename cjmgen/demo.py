@@ -40,12 +40,14 @@ sources:
       birth_date: Дата рождения
       region: Регион
       signup_date: Дата регистрации
+  competitor_purchases: {path: data/competitor_purchases.csv}   # a panel provider's file: what card holders spend elsewhere
 """
 
 _PARQUET_SOURCES = """\
 sources:
   transactions: {path: data/receipts.parquet}   # canonical column names: no mapping needed
   customers: {path: data/customers.parquet}
+  competitor_purchases: {path: data/competitor_purchases.parquet}
 """
 
 

@@ -22,12 +22,13 @@ from cjmgen.analyses import (
     rfm,
     seasonality,
     survey,
+    wallet,
 )
 from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
     rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, basket,
-    owner_dynamics, lifecycle, gain_loss, ltv, clusters,
+    owner_dynamics, lifecycle, gain_loss, ltv, clusters, wallet,
 )
 
 
