@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from cjmgen.analyses import (
+    assortment,
     basket,
     basket_kpis,
     clusters,
@@ -25,7 +26,7 @@ from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
     rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, basket,
-    owner_dynamics, ltv, clusters,
+    assortment, owner_dynamics, ltv, clusters,
 )
 
 
