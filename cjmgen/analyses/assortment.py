@@ -12,7 +12,7 @@ import polars as pl
 from pydantic import Field
 
 from cjmgen.analyses.assortment_cdh import CdhTree, decision_hierarchy
-from cjmgen.analyses.assortment_roles import ROLES, Cuts, assign_roles, item_measures
+from cjmgen.analyses.assortment_roles import ROLES, Cuts, assign_roles, item_measures, orders_with
 from cjmgen.analyses.base import Context, NeedsFor, Result, Table
 from cjmgen.errors import Problem, UserError
 from cjmgen.spec.common import Strict
@@ -22,6 +22,9 @@ __all__ = ["AssortmentResult", "Cdh", "Params", "compute", "name", "needs", "nee
 name = "assortment"
 spec_block = None
 needs = {"transactions": ("customer_id", "date", "order_id")}
+
+EXAMPLES = 5
+"""Items named per role in the chapter's table."""
 
 PARENT = {"sku": "category", "category": "product_group"}
 """The level whose items must be shared for two items to be substitutes."""
@@ -55,6 +58,8 @@ class Params(Strict):
     retention_margin: float = Field(0.0, ge=0, le=1, description="Retaining: buyers' retention exceeds non-buyers' "
                                                                  "by more than this (in share points / 100).")
     labels: int = Field(15, ge=0, description="Items named on the quadrant chart (the most bought).")
+    top: int = Field(20, ge=1, description="Items (and substitute pairs) listed in the chapter; every one is in the "
+                                           "tables.")
     cdh: Cdh | None = Field(None, description="Customer decision hierarchy: `{min_buyers: 30}` (off when absent).")
 
 
@@ -77,14 +82,19 @@ class AssortmentResult(Result):
     cuts: Cuts
     role_counts: dict[str, int]
     """Role → items, every role present (0 when none)."""
-    top_core: list[str]
-    """Up to three core items with the most orders."""
+    top: int
     top_retaining: list[str]
     """Up to three retaining items with the largest retention gap."""
+    examples: dict[str, list[str]]
+    """Role → up to EXAMPLES items with the most orders."""
+    core_orders_share: float | None
+    """Share of baskets holding at least one core item (None: no core item)."""
     labels: int
     roles: Annotated[pl.DataFrame, Table("assortment_roles")]
     cdh: Annotated[pl.DataFrame | None, Table("cdh")]
     tree: CdhTree | None
+    substitutes_shown: pl.DataFrame | None
+    """The first `top` substitute pairs (most negative Q first)."""
     parent: str | None
     """The column substitutes must share (None: none mapped, every pair may be substitutes)."""
     substitute_pairs: int
@@ -105,6 +115,7 @@ def compute(ctx: Context, params: Params) -> AssortmentResult:
     roles = assign_roles(measures, cuts)
     counts = roles.group_by("role").agg(pl.len().cast(pl.Int64).alias("n"))
     by_role = dict(zip(counts["role"].to_list(), counts["n"].to_list(), strict=True))
+    core = roles.filter(pl.col("role") == "core")["item"].to_list()
     parent = _parent(sales.lines, params.level)
     cdh = tree = None
     if params.cdh is not None:
@@ -114,12 +125,14 @@ def compute(ctx: Context, params: Params) -> AssortmentResult:
     return AssortmentResult(
         level=params.level, items=roles.height, orders=orders, customers=customers, window_days=params.window_days,
         cuts=cuts, role_counts={r: int(by_role.get(r, 0)) for r in ROLES},
-        top_core=roles.filter(pl.col("role") == "core").sort(["orders", "item"], descending=[True, False])
-        ["item"].head(3).to_list(),
+        top=params.top,
         top_retaining=roles.filter(pl.col("role") == "retaining").with_columns(
             (pl.col("buyer_retention") - pl.col("non_buyer_retention")).alias("_gap")).sort(
             ["_gap", "item"], descending=[True, False])["item"].head(3).to_list(),
+        examples={r: roles.filter(pl.col("role") == r)["item"].head(EXAMPLES).to_list() for r in ROLES},
+        core_orders_share=orders_with(sales.lines, params.level, core) / orders if core and orders else None,
         labels=params.labels, roles=roles, cdh=cdh, tree=tree, parent=parent,
+        substitutes_shown=cdh.filter(pl.col("substitutes")).head(params.top) if cdh is not None else None,
         substitute_pairs=int(cdh["substitutes"].sum()) if cdh is not None else 0,
         cdh_days=params.cdh.days if params.cdh else None, cdh_min_buyers=params.cdh.min_buyers if params.cdh else 0,
         substitute_q=params.cdh.substitute_q if params.cdh else 0.0)

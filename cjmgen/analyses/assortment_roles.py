@@ -15,7 +15,7 @@ import polars as pl
 
 from cjmgen.analyses.basket_rules import basket_lines
 
-__all__ = ["ROLES", "ROLE_COLUMNS", "Cuts", "assign_roles", "item_measures"]
+__all__ = ["ROLES", "ROLE_COLUMNS", "Cuts", "assign_roles", "item_measures", "orders_with"]
 
 ROLES = ("core", "hits", "retaining", "niche", "random")
 """Every role, in the order the report lists them."""
@@ -102,3 +102,9 @@ def assign_roles(measures: pl.DataFrame, cuts: Cuts) -> pl.DataFrame:
             .otherwise(pl.lit("random")))
     return (measures.with_columns(role.alias("role")).select(ROLE_COLUMNS)
             .sort(["orders", "item"], descending=[True, False]))
+
+
+def orders_with(lines: pl.DataFrame, level: str, items: list[str]) -> int:
+    """Baskets holding at least one of the items."""
+    kept = basket_lines(lines, level).filter(pl.col("item").is_in(items)).select(pl.col("order_id").n_unique())
+    return int(kept.collect().item())
