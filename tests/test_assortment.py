@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cjmgen.analyses import assortment
-from cjmgen.analyses.assortment_roles import ROLES
+from cjmgen.analyses.assortment_roles import FREQUENCY_CAP, ROLES
 from cjmgen.analyses.base import Context
 from cjmgen.facts import build_facts
 from tests.chapter_render import methodology, render_partial
@@ -57,20 +57,24 @@ CUTS = {"orders_share": 0.5, "customers_share": 0.5, "repeat_rate": 0.5}
 
 def test_hand_measures_and_roles():
     # 7 baskets (o8 is a return only); 4 customers with a basket (o7 has none).
-    # Base at the cut day 2024-01-01: c1, c2, c3 (c4 first buys in March); active after it: c1 (and c4, not in base).
-    # A: orders o1 o2 o3 o7 = 4/7; buyers c1 c2 = 2/4; c1 twice → repeat 1/2; bought before cut by c1, c2 → 1 of 2
-    #    active; the other base customer c3 is not → 0/1.  → core (4/7 ≥ 0.5, 0.5 ≥ 0.5)
-    # B: o1 o5 o6 = 3/7; c1 c3 c4 = 3/4; repeat 0; before: c1, c3 → 1/2, rest c2 → 0.  → hits (3/7 < 0.5)
-    # C: o3 o4 = 2/7; c2 = 1/4; repeat 1; before: c2 → 0/1; rest c1, c3 → 1/2.  → niche
-    # D: o1 o2 = 2/7; c1 = 1/4; repeat 1; before: c1 → 1/1; rest c2, c3 → 0/2.  → retaining
-    # E: o5 = 1/7; c3 = 1/4; repeat 0; before: c3 → 0/1; rest c1, c2 → 1/2.  → random
+    # Base at the cut day 2024-01-01: c1 (1 basket before it), c2 (2), c3 (1); c4 first buys in March. Active after
+    # it: c1 (and c4, not in base). Non-buyers are matched by that frequency band: band 1 = {c1 active, c3}, band 2 =
+    # {c2}; a band where every customer bought the item has no non-buyer and is left out.
+    # A: orders o1 o2 o3 o7 = 4/7; buyers c1 c2 = 2/4; c1 twice → repeat 1/2; bought before cut by c1 (band 1), c2
+    #    (band 2) → 1 of 2 active; non-buyers: band 1 c3 (0/1) weighted by 1 buyer; band 2 none → 0.
+    #    → core (4/7 ≥ 0.5, 0.5 ≥ 0.5)
+    # B: o1 o5 o6 = 3/7; c1 c3 c4 = 3/4; repeat 0; before: c1, c3 (band 1) → 1/2; band 1 has no non-buyer → null.
+    #    → hits (3/7 < 0.5)
+    # C: o3 o4 = 2/7; c2 = 1/4; repeat 1; before: c2 (band 2) → 0/1; band 2 has no non-buyer → null.  → niche
+    # D: o1 o2 = 2/7; c1 = 1/4; repeat 1; before: c1 (band 1) → 1/1; band 1 non-buyer c3 → 0.  → retaining
+    # E: o5 = 1/7; c3 = 1/4; repeat 0; before: c3 (band 1) → 0/1; band 1 non-buyer c1 → 1.  → random
     result = run(tx(HAND), **CUTS)
     expected = [
         ("A", 4 / 7, 0.5, 0.5, 0.5, "core", 0.0, 4, 2, 1),
-        ("B", 3 / 7, 0.75, 0.0, 0.5, "hits", 0.0, 3, 3, 0),
-        ("C", 2 / 7, 0.25, 1.0, 0.0, "niche", 0.5, 2, 1, 1),
+        ("B", 3 / 7, 0.75, 0.0, 0.5, "hits", None, 3, 3, 0),
+        ("C", 2 / 7, 0.25, 1.0, 0.0, "niche", None, 2, 1, 1),
         ("D", 2 / 7, 0.25, 1.0, 1.0, "retaining", 0.0, 2, 1, 1),
-        ("E", 1 / 7, 0.25, 0.0, 0.0, "random", 0.5, 1, 1, 0),
+        ("E", 1 / 7, 0.25, 0.0, 0.0, "random", 1.0, 1, 1, 0),
     ]
     assert result.roles.columns[:6] == ["item", "orders_share", "customers_share", "repeat_rate", "buyer_retention",
                                         "role"]
@@ -155,25 +159,32 @@ def test_chapter_headline_and_methodology_render(locale):
 
 
 def reference(lines: list[tuple], as_of: dt.date, window: int) -> tuple[dict[str, tuple], dict[tuple, Fraction | None]]:
-    """item → (orders share, customers share, repeat rate, buyer retention, non-buyer retention), and Q per pair
-    over the whole history, from sets."""
+    """item → (orders share, customers share, repeat rate, buyer retention, non-buyer retention matched to the
+    buyers' frequency bands), and Q per pair over the whole history, from sets."""
     sold = [r for r in lines if r[5] > 0]
     baskets = {r[1] for r in sold}
     customers = {r[0] for r in sold if r[0] is not None}
     cut = as_of - dt.timedelta(days=window)
     base = {r[0] for r in sold if r[0] is not None and r[2] <= cut}
     active = {r[0] for r in sold if r[0] is not None and r[2] > cut}
+    band = {c: min(len({r[1] for r in sold if r[0] == c and r[2] <= cut}), FREQUENCY_CAP) for c in base}
     out = {}
     for item in sorted({r[3] for r in sold if r[3] is not None}):
         rows = [r for r in sold if r[3] == item]
         buyers = {r[0] for r in rows if r[0] is not None}
         repeat = {c for c in buyers if len({r[1] for r in rows if r[0] == c}) >= 2}
         before = {r[0] for r in rows if r[0] is not None and r[2] <= cut}
-        rest = base - before
+        weighted, weights = Fraction(0), 0
+        for level in set(band.values()):
+            mine = {c for c in before if band[c] == level}
+            rest = {c for c in base - before if band[c] == level}
+            if mine and rest:
+                weighted += len(mine) * Fraction(len(rest & active), len(rest))
+                weights += len(mine)
         out[item] = (Fraction(len({r[1] for r in rows}), len(baskets)), Fraction(len(buyers), max(len(customers), 1)),
                      Fraction(len(repeat), len(buyers)) if buyers else None,
                      Fraction(len(before & active), len(before)) if before else None,
-                     Fraction(len(rest & active), len(rest)) if before and rest else None)
+                     weighted / weights if weights else None)
     bought = {item: {r[0] for r in sold if r[3] == item and r[0] is not None} for item in out}
     q: dict[tuple, Fraction | None] = {}
     for a in out:
@@ -188,7 +199,7 @@ def reference(lines: list[tuple], as_of: dt.date, window: int) -> tuple[dict[str
     return out, q
 
 
-LINE = st.tuples(st.sampled_from(["c1", "c2", "c3", "c4", None]), st.sampled_from([f"o{i}" for i in range(14)]),
+LINE = st.tuples(st.sampled_from(["c1", "c2", "c3", "c4", "c5", None]), st.sampled_from([f"o{i}" for i in range(20)]),
                  st.integers(0, 200), st.sampled_from(["A", "B", "C", "D", "E", None]), st.sampled_from([-1, 0, 1, 2]))
 
 
@@ -206,7 +217,7 @@ def _close(a: object, b: Fraction | None) -> bool:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(LINE, min_size=1, max_size=40), st.sampled_from([30, 90]))
+@given(st.lists(LINE, min_size=1, max_size=60), st.sampled_from([30, 90]))
 def test_measures_and_q_match_reference(drawn, window):
     frame, lines = _frame(drawn)
     if not any(r[5] > 0 and r[0] is not None for r in lines):

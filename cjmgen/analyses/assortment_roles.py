@@ -4,7 +4,8 @@ Everything is counted on basket lines (METHODS §7: lines of positive quantity, 
 orders_share = baskets with the item / all baskets; customers_share = identified buyers / identified customers with
 a basket; repeat_rate = buyers with the item in ≥ 2 baskets / buyers; buyer_retention = among customers with a
 basket on or before as_of − window_days who bought the item by then, the share with a basket after that day;
-non_buyer_retention = the same share among the other customers of that time."""
+non_buyer_retention = the same share among the other customers of that time, matched to the buyers' frequency
+(see _retention)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ __all__ = ["ROLES", "ROLE_COLUMNS", "Cuts", "assign_roles", "item_measures", "or
 
 ROLES = ("core", "hits", "retaining", "niche", "random")
 """Every role, in the order the report lists them."""
+
+FREQUENCY_CAP = 5
+"""Frequency bands for matching non-buyers to buyers: 1, 2, 3, 4 and 5 or more baskets before the cutoff."""
 
 ROLE_COLUMNS = ("item", "orders_share", "customers_share", "repeat_rate", "buyer_retention", "role",
                 "non_buyer_retention", "orders", "buyers", "repeat_buyers")
@@ -46,20 +50,30 @@ def item_measures(lines: pl.DataFrame, level: str, as_of: dt.date, window_days: 
 
 
 def _retention(people: pl.DataFrame, cutoff: dt.date) -> pl.DataFrame:
-    """item → buyer_retention, non_buyer_retention (null where a group is empty) at the cutoff day."""
+    """item → buyer_retention, non_buyer_retention at the cutoff day (null where a group is empty).
+
+    Non-buyers are matched to the buyers' frequency: customers with more baskets buy more items and stay active more
+    often, so the non-buyers' retention is taken per band of baskets before the cutoff (1, 2, …, FREQUENCY_CAP or
+    more) and weighted by the item's buyers in each band (bands without a non-buyer left out)."""
     before = people.filter(pl.col("day") <= cutoff)
     active = people.filter(pl.col("day") > cutoff).select("customer_id").unique().with_columns(
         pl.lit(True).alias("active"))
-    base = before.select("customer_id").unique().join(active, on="customer_id", how="left").with_columns(
-        pl.col("active").fill_null(False))
-    n_base, n_active = base.height, int(base["active"].sum())
+    base = (before.group_by("customer_id").agg(pl.col("order_id").n_unique().clip(upper_bound=FREQUENCY_CAP)
+                                               .cast(pl.Int64).alias("band"))
+            .join(active, on="customer_id", how="left").with_columns(pl.col("active").fill_null(False)))
+    bands = base.group_by("band").agg(pl.len().cast(pl.Int64).alias("_n"),
+                                      pl.col("active").sum().cast(pl.Int64).alias("_a"))
     bought = (before.drop_nulls("item").select("item", "customer_id").unique()
-              .join(base, on="customer_id").group_by("item")
-              .agg(pl.len().cast(pl.Int64).alias("_b"), pl.col("active").sum().cast(pl.Int64).alias("_ba")))
-    rest, rest_active = pl.lit(n_base) - pl.col("_b"), pl.lit(n_active) - pl.col("_ba")
-    return bought.select(
-        "item", (pl.col("_ba") / pl.col("_b")).alias("buyer_retention"),
-        pl.when(rest > 0).then(rest_active / rest).otherwise(None).alias("non_buyer_retention"))
+              .join(base, on="customer_id").group_by("item", "band")
+              .agg(pl.len().cast(pl.Int64).alias("_b"), pl.col("active").sum().cast(pl.Int64).alias("_ba"))
+              .join(bands, on="band"))
+    rest = pl.col("_n") - pl.col("_b")
+    matched = pl.col("_b").filter(rest > 0)
+    return bought.group_by("item").agg(
+        (pl.col("_ba").sum() / pl.col("_b").sum()).alias("buyer_retention"),
+        pl.when(matched.sum() > 0).then(
+            (matched * ((pl.col("_a") - pl.col("_ba")) / rest).filter(rest > 0)).sum() / matched.sum())
+        .otherwise(None).alias("non_buyer_retention"))
 
 
 @dataclass(frozen=True)
