@@ -66,10 +66,10 @@ def _retention(people: pl.DataFrame, cutoff: dt.date) -> pl.DataFrame:
     bought = (before.drop_nulls("item").select("item", "customer_id").unique()
               .join(base, on="customer_id").group_by("item", "band")
               .agg(pl.len().cast(pl.Int64).alias("_b"), pl.col("active").sum().cast(pl.Int64).alias("_ba"))
-              .join(bands, on="band"))
+              .join(bands, on="band").sort("item", "band"))  # a fixed order: float sums identical run to run
     rest = pl.col("_n") - pl.col("_b")
     matched = pl.col("_b").filter(rest > 0)
-    return bought.group_by("item").agg(
+    return bought.group_by("item", maintain_order=True).agg(
         (pl.col("_ba").sum() / pl.col("_b").sum()).alias("buyer_retention"),
         pl.when(matched.sum() > 0).then(
             (matched * ((pl.col("_a") - pl.col("_ba")) / rest).filter(rest > 0)).sum() / matched.sum())
