@@ -7,7 +7,7 @@ from typing import Any
 
 from cjmgen.i18n import translations
 from cjmgen.render.formatting import Formatter
-from cjmgen.render.html import Methodology, _methodology, environment, report_filters
+from cjmgen.render.html import Methodology, _methodology, environment, name_list, report_filters
 
 
 def _env(locale: str) -> Any:
@@ -15,6 +15,7 @@ def _env(locale: str) -> Any:
     env.filters.update(report_filters(Formatter(locale, "EUR")))
     env.install_gettext_translations(translations(locale), newstyle=True)
     env.globals.update(t=translations(locale).gettext)
+    env.filters["names"] = lambda items, limit=8: name_list(items, translations(locale), limit)  # as render_html
     return env
 
 

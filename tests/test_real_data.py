@@ -189,3 +189,45 @@ def test_grocery_sample_with_293_stores_and_banded_ages(tmp_path):
     assert "The 20 stores with the most orders are drawn and listed; all" in html  # ...20 of them on the page
     ages = pl.read_csv(out / "tables" / "ltv_by_age.csv")["group"].to_list()
     assert "65+" in ages and "25-34" in ages
+
+
+ASSORTMENT_SPEC = """\
+project: {title: Grocery assortment, client: 84.51 Complete Journey sample, currency: USD}
+sources:
+  transactions:
+    path: data/tx.csv
+    columns: {customer_id: household_id, order_id: basket_id, date: transaction_timestamp, amount: sales_value,
+              quantity: quantity, store: store_id, sku: product_id, category: product_category,
+              product_group: department}
+analyses:
+  assortment: {level: category, cdh: {min_buyers: 30}}
+report: {outputs: [html]}
+"""
+
+
+@pytest.mark.skipif(not GROCERY.is_file(), reason="../shared/data is not present")
+def test_grocery_assortment_roles_by_category(tmp_path):
+    """Category roles on the grocery sample (products joined on product_id give category and department)."""
+    (tmp_path / "data").mkdir()
+    lines = pl.read_csv(lzma.open(GROCERY).read(), infer_schema=False)  # text as written (basket ids like 4.0128e+10)
+    products = pl.read_csv(lzma.open(SHARED.parent / "completejourney_products.csv.xz").read(), infer_schema=False)
+    lines.join(products.select("product_id", "department", "product_category"), on="product_id", how="left",
+               maintain_order="left").write_csv(tmp_path / "data" / "tx.csv")
+    (tmp_path / "project.yaml").write_text(ASSORTMENT_SPEC, encoding="utf-8")
+    out = api.build(tmp_path / "project.yaml", tmp_path / "out").out
+    roles = pl.read_csv(out / "tables" / "assortment_roles.csv")
+    counts = dict(roles.group_by("role").len().iter_rows())
+    print("grocery category roles:", dict(sorted(counts.items())), "of", roles.height)
+    assert roles["item"].n_unique() == roles.height == sum(counts.values())  # the roles partition the categories
+    assert set(counts) <= {"core", "hits", "retaining", "niche", "random"}
+    assert roles.filter(pl.col("role") == "core")["item"].head(3).to_list() == ROLE_TOP3
+    assert counts == GROCERY_ROLES
+    cdh = pl.read_csv(out / "tables" / "cdh.csv")
+    assert cdh.height == 40 * 39 // 2 and cdh["q"].drop_nulls().is_between(-1, 1).all()
+    assert "Customer decision hierarchy" in (out / "report.html").read_text(encoding="utf-8")
+
+
+ROLE_TOP3 = ["SOFT DRINKS", "FLUID MILK PRODUCTS", "BAKED BREAD/BUNS/ROLLS"]
+GROCERY_ROLES = {"core": 143, "hits": 3, "niche": 7, "random": 115, "retaining": 21}
+"""289 categories at median cuts: orders and customers shares move together, so half the categories reach both
+medians (core) and most of the rest neither (random); a 90-day retention near 91% leaves 21 retaining categories."""

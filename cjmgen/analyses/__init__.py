@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from cjmgen.analyses import (
+    assortment,
     basket,
     basket_kpis,
     clusters,
@@ -28,7 +29,7 @@ from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
     rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, basket,
-    owner_dynamics, lifecycle, gain_loss, ltv, clusters, wallet,
+    assortment, owner_dynamics, lifecycle, gain_loss, ltv, clusters, wallet,
 )
 
 
