@@ -144,7 +144,7 @@ def test_chapter_headline_and_methodology_render(locale):
     if locale == "en":
         assert headline == "1 core item (A) is in 57.1% of orders; buyers of D stay active more often than non-buyers."
         assert "5 SKUs are placed by the share of orders" in text
-        assert "4 pairs of items of the same category have Q at or below -0.30" in text  # dec keeps the hyphen (num/dec do not apply _minus)
+        assert "4 pairs of items of the same category have Q at or below −0.30" in text  # a real minus sign
         assert "Yule's Q" in method and "as_of − 90 days" in method
     else:
         assert headline == ("1 позиция ядра (A) есть в 57,1 % заказов; покупатели позиции «D» остаются активными "
