@@ -20,12 +20,13 @@ from cjmgen.analyses import (
     rfm,
     seasonality,
     survey,
+    uplift,
 )
 from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
     rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, basket,
-    owner_dynamics, ltv, clusters,
+    owner_dynamics, ltv, clusters, uplift,
 )
 
 
