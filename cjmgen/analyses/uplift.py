@@ -29,7 +29,7 @@ from cjmgen.facts import DIMENSIONS, Sales
 from cjmgen.scoring import params_in, score_customers
 from cjmgen.spec.common import Strict
 
-__all__ = ["Campaign", "Params", "SMD_LIMIT", "UpliftResult", "compute", "name", "needs", "needs_for", "spec_block"]
+__all__ = ["Balance", "Campaign", "Params", "SMD_LIMIT", "UpliftResult", "compute", "name", "needs", "needs_for", "spec_block"]
 
 name = "uplift"
 spec_block = None
@@ -72,6 +72,16 @@ def needs_for(params: Params) -> NeedsFor:
 
 
 @dataclass(frozen=True)
+class Balance:
+    """One pre-period feature's means in both groups and their standardized mean difference."""
+
+    feature: str
+    test_mean: float
+    control_mean: float
+    smd: float | None
+
+
+@dataclass(frozen=True)
 class Campaign:
     """One campaign's window, groups and whole-campaign estimate (the `all` row of the table)."""
 
@@ -86,6 +96,11 @@ class Campaign:
     """True when the control group is matched from non-members (an observational estimate)."""
     test_members: int
     control_members: int
+    """Distinct control customers (a matched customer can stand for several test members)."""
+    test_before: float | None
+    test_during: float | None
+    control_before: float | None
+    control_during: float | None
     uplift: float
     low: float
     high: float
@@ -97,6 +112,7 @@ class Campaign:
     roi: float | None
     unbalanced: list[str]
     """Pre-period features (recency_days, frequency, monetary) with |SMD| > SMD_LIMIT."""
+    balance: list[Balance]
 
     @property
     def excludes_zero(self) -> bool:
@@ -224,9 +240,12 @@ def _campaign(ctx: Context, sales: Sales, window: Window, test: pl.Series, contr
     unbalanced = [f for f, s in zip(balance["feature"], balance["smd"], strict=True) if s is not None and abs(s) > SMD_LIMIT]
     head = rows[0]
     summary = Campaign(window.campaign, window.start, window.end, window.before_start, window.days,
-                       window.before_days, window.truncated, matched, test.len(), control.n_unique(), overall.uplift,
+                       window.before_days, window.truncated, matched, test.len(), control.n_unique(),
+                       _num(head["test_before"]), _num(head["test_during"]), _num(head["control_before"]),
+                       _num(head["control_during"]), overall.uplift,
                        overall.low, overall.high, overall.p_value, _num(head["incremental"]),
-                       _num(head["incremental_low"]), _num(head["incremental_high"]), cost, roi, unbalanced)
+                       _num(head["incremental_low"]), _num(head["incremental_high"]), cost, roi, unbalanced,
+                       [Balance(*row) for row in balance.drop("campaign").iter_rows()])
     return rows, balance, summary
 
 
