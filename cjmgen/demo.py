@@ -40,12 +40,14 @@ sources:
       birth_date: Дата рождения
       region: Регион
       signup_date: Дата регистрации
+  campaign_members: {path: data/campaign_members.csv}   # the CRM's export: canonical columns already
 """
 
 _PARQUET_SOURCES = """\
 sources:
   transactions: {path: data/receipts.parquet}   # canonical column names: no mapping needed
   customers: {path: data/customers.parquet}
+  campaign_members: {path: data/campaign_members.parquet}
 """
 
 

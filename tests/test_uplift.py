@@ -299,8 +299,12 @@ def test_params_are_checked(params, message):
 
 def test_headline_chapter_and_methodology(hand):
     headline = render_partial("_headline_uplift.html", hand)
-    assert headline.startswith("Campaign “Spring” brought +€36.67 of revenue per member (95% CI ")
+    assert headline.startswith("Campaign “Spring” showed no clear effect on revenue per member: +€36.67 (95% CI −€")
     assert headline.endswith("ROI 1.2")
+    clear = run(*simulate(0, effect=40.0, n=100), bootstrap=200, cost={"Spring": 1000})
+    assert clear.lead.excludes_zero
+    assert render_partial("_headline_uplift.html", clear).startswith("Campaign “Spring” brought +€")
+    assert render_partial("_headline_uplift.html", clear, "ru").startswith("Кампания «Spring» принесла +")
     text = render_partial("_uplift.html", hand, charts={"weekly_0": ""})
     assert "The test group has 3 members; the control group has 4." in text
     assert "computed on revenue, not margin" in text and "differ (standardized mean difference above 0.1)" in text

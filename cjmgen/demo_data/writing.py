@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from cjmgen.demo_data.campaign import write_campaign_members
 from cjmgen.demo_data.reference import CUSTOMERS_RU, RECEIPTS_RU
 from cjmgen.demo_data.simulate import generate
 
@@ -92,7 +93,8 @@ def write_demo_data(
     seed: int = 7,
     fmt: Literal["csv", "parquet"] = "csv",
 ) -> dict[str, Path]:
-    """Write data files into ``directory/data/``; return ``{"transactions": path, "customers": path}``.
+    """Write data files into ``directory/data/``; return ``{"transactions": path, "customers": path,
+    "campaign_members": path}``.
 
     ``fmt="csv"``: ``receipts.csv`` / ``customers.csv`` as a Russian-style export
     (cp1251, ``;``, decimal comma, Russian headers, gender Ж/М, a little dirt in
@@ -104,11 +106,12 @@ def write_demo_data(
     data_dir = Path(directory) / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     lines, customers = generate(rows, seed)
+    members = write_campaign_members(data_dir, lines, seed, fmt)
     if fmt == "parquet":
         tx_path, cu_path = data_dir / "receipts.parquet", data_dir / "customers.parquet"
         lines.write_parquet(tx_path)
         customers.write_parquet(cu_path)
-        return {"transactions": tx_path, "customers": cu_path}
+        return {"transactions": tx_path, "customers": cu_path, "campaign_members": members}
 
     tx_path, cu_path = data_dir / "receipts.csv", data_dir / "customers.csv"
     _write_receipts_csv(lines, tx_path, seed)
@@ -118,4 +121,4 @@ def write_demo_data(
     ).rename(CUSTOMERS_RU)
     with open(cu_path, "wb") as fh:
         _write_cp1251_csv(cust_export, fh, header=True)
-    return {"transactions": tx_path, "customers": cu_path}
+    return {"transactions": tx_path, "customers": cu_path, "campaign_members": members}
