@@ -307,6 +307,7 @@ def test_headline_chapter_and_methodology(hand):
     assert render_partial("_headline_uplift.html", clear, "ru").startswith("Кампания «Spring» принесла +")
     text = render_partial("_uplift.html", hand, charts={"weekly_0": ""})
     assert "The test group has 3 members; the control group has 4." in text
+    assert "The estimate is +€36.67 of revenue per member (95% CI −€" in text and "The interval includes zero" in text
     assert "computed on revenue, not margin" in text and "differ (standardized mean difference above 0.1)" in text
     ru = render_partial("_uplift.html", hand, "ru", charts={"weekly_0": ""})
     assert "Кампания «Spring»" in ru
