@@ -140,6 +140,17 @@ def test_segments_by_rfm_use_the_pre_period():
     assert all(s.startswith("R") for s in result.segments["segment"].to_list())
 
 
+def test_responders_lookalikes_for_the_next_wave(hand):
+    # responders: T1 (150 > 100) and T2 (60 > 0), not T3 (40 = 40); N1 and N2 buy exactly as T1 and T2 did
+    others = {"N1": HAND["T1"], "N2": HAND["T2"], "N3": [("2023-06-01", 5000, "A")]}
+    result = run(lines_of(HAND | others), members_of(GROUPS), bootstrap=100)
+    found = result.lookalikes["Spring"]
+    assert found.select("customer_id", "responder").rows() == [("N1", "T1"), ("N2", "T2")]
+    assert found.columns == ["customer_id", "recency_days", "frequency", "monetary", "responder"]
+    assert set(result.customer_lists()) == {"uplift_lookalikes_Spring"}
+    assert hand.customer_lists() == {}  # every customer is a member: nobody to suggest
+
+
 # ===================================================================== 2. plain-Python reference
 
 def reference_interval(test: list[tuple[float, float]], control: list[tuple[float, float]], replicates: int,

@@ -18,6 +18,7 @@ from cjmgen.analyses.uplift_members import (
     Window,
     checked_members,
     group_array,
+    lookalikes,
     member_figures,
     pre_period,
     window_of,
@@ -140,6 +141,12 @@ class UpliftResult(Result):
     any_matched: bool
     lead: Campaign
     """The campaign the headline quotes: the one with the most test members."""
+    lookalikes: dict[str, pl.DataFrame]
+    """Campaign → non-members most like its responders (see uplift_members.lookalikes)."""
+
+    def customer_lists(self) -> dict[str, pl.DataFrame]:
+        """segments/uplift_lookalikes_<campaign>.csv: the next wave's candidates."""
+        return {f"uplift_lookalikes_{campaign}": frame for campaign, frame in self.lookalikes.items() if frame.height}
 
 
 def compute(ctx: Context, params: Params) -> UpliftResult:
@@ -152,6 +159,7 @@ def compute(ctx: Context, params: Params) -> UpliftResult:
     balance: list[pl.DataFrame] = []
     series: list[pl.DataFrame] = []
     summaries: list[Campaign] = []
+    similar: dict[str, pl.DataFrame] = {}
     for campaign in chosen:
         window = window_of(members, campaign, params.before_days, params.after_days, sales.as_of, where)
         test, control, matched = _groups(sales, members, campaign, window.start, where)
@@ -160,13 +168,15 @@ def compute(ctx: Context, params: Params) -> UpliftResult:
         balance.append(found[1])
         series.append(weekly(sales, window, test, control, params.metric))
         summaries.append(found[2])
+        similar[campaign] = lookalikes(sales, member_figures(sales, test, window), members.filter(
+            pl.col("campaign") == campaign)["customer_id"], window.days / window.before_days)
     table = pl.DataFrame(rows, schema=TABLE_SCHEMA, orient="row")
     return UpliftResult(
         table=table, balance=pl.concat(balance), weekly=pl.concat(series), campaigns=summaries,
         segments=table.filter(pl.col("segment") != "all") if params.by else table.clear(),
         metric=params.metric, by=params.by, confidence=params.confidence, margin_basis=sales.has_cost,
         any_matched=any(c.matched for c in summaries),
-        lead=max(summaries, key=lambda c: (c.test_members, c.start)))
+        lead=max(summaries, key=lambda c: (c.test_members, c.start)), lookalikes=similar)
 
 
 TABLE_SCHEMA = {"campaign": pl.String, "segment": pl.String, "test_members": pl.Int64, "control_members": pl.Int64,

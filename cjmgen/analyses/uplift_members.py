@@ -127,3 +127,26 @@ def pre_period(sales: Sales, ids: pl.Series, start: dt.date) -> pl.DataFrame:
     return (pl.DataFrame({"customer_id": ids}).unique(maintain_order=True).join(history, on="customer_id", how="left")
             .with_columns((pl.lit(start) - pl.col("last_day")).dt.total_days().cast(pl.Float64).fill_null(float(empty))
                           .alias("recency_days"), pl.col("frequency").fill_null(0.0), pl.col("monetary").fill_null(0.0)))
+
+
+def lookalikes(sales: Sales, figures: pl.DataFrame, members: pl.Series, scale: float) -> pl.DataFrame:
+    """Non-members most like the campaign's responders, for its next wave. Responders: test members whose revenue
+    during the campaign exceeds their (scaled) revenue before it. Each responder's nearest customer who is not a
+    member (recency, frequency, monetary as of the analysis date, standardized); each look-alike listed once, with
+    the responder it resembles most (the first, by customer id, on a tie of distance)."""
+    from cjmgen.analyses.uplift_stats import nearest
+
+    responders = figures.filter(pl.col("revenue_d") > pl.col("revenue_b") * scale)["customer_id"].unique().sort()
+    candidates = sales.customers.filter(~pl.col("customer_id").is_in(members.implode()))["customer_id"].sort()
+    schema = {"customer_id": pl.String, "recency_days": pl.Float64, "frequency": pl.Float64, "monetary": pl.Float64,
+              "responder": pl.String}
+    if responders.is_empty() or candidates.is_empty():
+        return pl.DataFrame(schema=schema)
+    day_after = sales.as_of + dt.timedelta(days=1)
+    profile = pre_period(sales, pl.concat([responders, candidates]), day_after)
+    features = profile.select(RFM_FEATURES).to_numpy()
+    index = nearest(features[: responders.len()], features[responders.len():])
+    pairs = pl.DataFrame({"customer_id": candidates.gather(index), "responder": responders})
+    return (pairs.unique("customer_id", keep="first", maintain_order=True)
+            .join(profile.select("customer_id", *RFM_FEATURES), on="customer_id")
+            .select(list(schema)).sort("customer_id"))
