@@ -41,6 +41,7 @@ sources:
       region: Регион
       signup_date: Дата регистрации
   competitor_purchases: {path: data/competitor_purchases.csv}   # a panel provider's file: what card holders spend elsewhere
+  campaign_members: {path: data/campaign_members.csv}   # the CRM's export: canonical columns already
 """
 
 _PARQUET_SOURCES = """\
@@ -48,6 +49,7 @@ sources:
   transactions: {path: data/receipts.parquet}   # canonical column names: no mapping needed
   customers: {path: data/customers.parquet}
   competitor_purchases: {path: data/competitor_purchases.parquet}
+  campaign_members: {path: data/campaign_members.parquet}
 """
 
 

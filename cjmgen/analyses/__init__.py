@@ -23,13 +23,14 @@ from cjmgen.analyses import (
     rfm,
     seasonality,
     survey,
+    uplift,
     wallet,
 )
 from cjmgen.analyses.base import Analysis, Context, Result, params_of
 
 _MODULES: tuple[ModuleType, ...] = (
     rfm, cohorts, journey, qfd, survey, maturity, matrices, repeat, seasonality, drivers, basket_kpis, basket,
-    assortment, owner_dynamics, lifecycle, gain_loss, ltv, clusters, wallet,
+    assortment, owner_dynamics, lifecycle, gain_loss, ltv, clusters, uplift, wallet,
 )
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from cjmgen.demo_data.campaign import write_campaign_members
 from cjmgen.demo_data.competitors import competitor_panel
 from cjmgen.demo_data.reference import CUSTOMERS_RU, RECEIPTS_RU
 from cjmgen.demo_data.simulate import generate
@@ -93,7 +94,8 @@ def write_demo_data(
     seed: int = 7,
     fmt: Literal["csv", "parquet"] = "csv",
 ) -> dict[str, Path]:
-    """Write data files into ``directory/data/``; return ``{"transactions", "customers", "competitor_purchases"}`` paths.
+    """Write data files into ``directory/data/``; return the paths of ``transactions``, ``customers``,
+    ``competitor_purchases`` and ``campaign_members``.
 
     ``fmt="csv"``: ``receipts.csv`` / ``customers.csv`` as a Russian-style export
     (cp1251, ``;``, decimal comma, Russian headers, gender Ж/М, a little dirt in
@@ -106,13 +108,14 @@ def write_demo_data(
     data_dir.mkdir(parents=True, exist_ok=True)
     lines, customers = generate(rows, seed)
     panel = competitor_panel(lines, seed)
+    members = write_campaign_members(data_dir, lines, seed, fmt)
     if fmt == "parquet":
         tx_path, cu_path = data_dir / "receipts.parquet", data_dir / "customers.parquet"
         lines.write_parquet(tx_path)
         customers.write_parquet(cu_path)
         panel.write_parquet(data_dir / "competitor_purchases.parquet")
         return {"transactions": tx_path, "customers": cu_path,
-                "competitor_purchases": data_dir / "competitor_purchases.parquet"}
+                "competitor_purchases": data_dir / "competitor_purchases.parquet", "campaign_members": members}
 
     tx_path, cu_path = data_dir / "receipts.csv", data_dir / "customers.csv"
     panel.write_csv(data_dir / "competitor_purchases.csv")  # a panel provider's file: utf-8, canonical headers
@@ -123,4 +126,5 @@ def write_demo_data(
     ).rename(CUSTOMERS_RU)
     with open(cu_path, "wb") as fh:
         _write_cp1251_csv(cust_export, fh, header=True)
-    return {"transactions": tx_path, "customers": cu_path, "competitor_purchases": data_dir / "competitor_purchases.csv"}
+    return {"transactions": tx_path, "customers": cu_path, "competitor_purchases": data_dir / "competitor_purchases.csv",
+            "campaign_members": members}
