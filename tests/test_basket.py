@@ -329,6 +329,29 @@ def test_cycles_and_offers_match_reference(drawn):
     assert not any((c, i) in bought for c, i in offers.select("customer_id", "item").iter_rows())
     assert (offers["rank"].max() or 0) <= 3
     assert offers.schema["rank"] == pl.Int64
+    assert rows_of(offers) == reference_offers(lines, 0.05, 3)
+
+
+def reference_offers(lines: list[tuple], min_support: float, n: int) -> list[tuple]:
+    """(customer, item, score, rank, reason) from sets: every pair rule (no confidence or lift threshold) whose
+    antecedent the customer bought scores its consequent; best score per item, then the first reason alphabetically;
+    per customer the n best items, equal scores alphabetically."""
+    pairs = reference_rules(lines, min_support, 0.0, 0.0, 2)
+    bought: dict[str, set[str]] = {}
+    for customer, _o, _d, item, quantity in lines:
+        if quantity > 0 and customer is not None and item is not None:
+            bought.setdefault(customer, set()).add(item)
+    out = []
+    for customer in sorted(bought):
+        best: dict[str, tuple[float, str]] = {}
+        for (antecedent, consequent), (_c, _s, confidence, _l) in pairs.items():
+            if antecedent in bought[customer] and consequent not in bought[customer]:
+                score = (-float(confidence), antecedent)
+                best[consequent] = min(best.get(consequent, score), score)
+        ranked = sorted(best.items(), key=lambda kv: (kv[1][0], kv[0]))[:n]
+        out += [(customer, item, round(-score, 9), rank, reason)
+                for rank, (item, (score, reason)) in enumerate(ranked, 1)]
+    return out
 
 
 # ===================================================================== 4. through the pipeline
