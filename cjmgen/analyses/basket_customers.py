@@ -153,30 +153,33 @@ def next_best(purchases: pl.DataFrame, co_purchase: pl.DataFrame, rules: pl.Data
     names = pl.concat([purchases["item"], offers["consequent"], co_purchase["antecedent"]]).unique().sort()
     kind = pl.Enum(names)
     code = pl.col("item").cast(kind).to_physical().cast(pl.Int64)
-    key = pl.col("customer_id").cast(pl.Int64) * _KEY + pl.col("item")  # customer × item as one integer
-    bought = purchases.lazy().select("customer_id", code.alias("item")).unique()
+    width = max(names.len(), 1)
+    key = pl.col("customer_id").cast(pl.Int64) * width + pl.col("item")  # customer × item as one integer
+    bought = (purchases.select((pl.col("customer_id").cast(pl.Int64) * width + code).alias("key")).unique()
+              .with_columns((pl.col("key") // width).alias("customer_id"), (pl.col("key") % width).alias("item")))
     offers = offers.with_columns(pl.col("consequent").cast(kind).to_physical().cast(pl.Int64).alias("item"))
-    singles = bought.join(offers.lazy().filter(~pl.col("multi"))
-                          .select(pl.col("antecedent").cast(kind).to_physical().cast(pl.Int64).alias("had"),
-                                  "pick", pl.col("item").alias("offer")),
-                          left_on="item", right_on="had").select("customer_id", "pick", pl.col("offer").alias("item"))
+    singles = bought.lazy().join(offers.lazy().filter(~pl.col("multi"))
+                                 .select(pl.col("antecedent").cast(kind).to_physical().cast(pl.Int64).alias("had"),
+                                         "pick", pl.col("item").alias("offer")),
+                                 left_on="item", right_on="had").select("customer_id", "pick", pl.col("offer").alias("item"))
     found = [singles]
     multi_offers = offers.filter(pl.col("multi"))
     if multi_offers.height:
         parts = (multi_offers.select("pick", pl.col("antecedent").str.split(SEPARATOR).alias("item")).explode("item")
                  .unique().with_columns(pl.col("item").cast(kind, strict=False).to_physical().cast(pl.Int64)))
         size = parts.group_by("pick").agg(pl.len().alias("size"))
-        met = (bought.join(parts.lazy().drop_nulls("item"), on="item")
+        met = (bought.lazy().join(parts.lazy().drop_nulls("item"), on="item")
                .group_by("customer_id", "pick").agg(pl.len().alias("had"))
                .join(size.lazy(), on="pick").filter(pl.col("had") == pl.col("size")))
         found.append(met.join(multi_offers.lazy().select("pick", "item"), on="pick").select("customer_id", "pick", "item"))
     # an item they bought is never offered; per customer, the n best picks of distinct items
-    best = (pl.concat(found).select(key.alias("key"), "customer_id", "pick")
-            .join(bought.select(key.alias("key")), on="key", how="anti")
-            .group_by("key").agg(pl.col("customer_id").first(), pl.col("pick").min())
-            .group_by("customer_id").agg(pl.col("pick").bottom_k(n))
+    best = (pl.concat(found).select(key.alias("key"), "pick")
+            .join(bought.lazy().select("key"), on="key", how="anti")
+            .group_by("key").agg(pl.col("pick").min())
+            .group_by((pl.col("key") // width).alias("customer_id")).agg(pl.col("pick").bottom_k(n))
             .explode("pick").sort("customer_id", "pick")
-            .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("customer_id").alias("rank"))
+            .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("customer_id").alias("rank"),
+                          pl.col("customer_id").cast(purchases.schema["customer_id"]))
             .collect())
     return best.join(offers.select("pick", pl.col("consequent").alias("item"), pl.col("confidence").alias("score"),
                                    pl.col("antecedent").alias("reason")), on="pick", how="left", maintain_order="left"
