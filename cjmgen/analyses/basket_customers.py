@@ -37,12 +37,16 @@ def sequence_rules(purchases: pl.DataFrame, frequent: pl.Series, as_of: dt.date,
     Kept: customers ≥ min_support × customers with a purchase, confidence ≥ min_confidence."""
     customers = max(purchases["customer_id"].n_unique(), 1)
     need = min_support * customers  # a rule's customers bought A early enough and B: prune items below that
-    first = (purchases.lazy().filter(pl.col("item").is_in(frequent.implode()))
-             .group_by("customer_id", "item").agg(pl.col("day").min().cast(pl.Int32).alias("first"))
-             .with_columns(pl.col("customer_id").rank("dense").cast(pl.Int32).alias("who"))
+    known = frequent.unique().sort()
+    width = max(known.len(), 1)
+    # customer × item as one integer while grouping; then customer (who) and item as integer codes
+    pair = pl.col("customer_id").cast(pl.Int64) * width + pl.col("item").cast(pl.Enum(known)).to_physical().cast(pl.Int64)
+    first = (purchases.lazy().filter(pl.col("item").is_in(known.implode()))
+             .group_by(pair.alias("_pair")).agg(pl.col("day").min().cast(pl.Int32).alias("first"))
+             .select((pl.col("_pair") // width).cast(pl.Int32).alias("who"),
+                     (pl.col("_pair") % width).cast(pl.Int32).alias("item"), "first")
              .filter(pl.len().over("item") >= need).collect())
-    names = first.select(pl.col("item").unique().sort()).with_row_index("code").with_columns(pl.col("code").cast(pl.Int32))
-    first = first.join(names, on="item").drop("item").rename({"code": "item"})  # joins and groups on integers
+    names = pl.DataFrame({"item": known}).with_row_index("code").with_columns(pl.col("code").cast(pl.Int32))
     cut = (as_of - dt.timedelta(days=within_days) - dt.date(1970, 1, 1)).days
     start = first.filter(pl.col("first") <= cut).filter(pl.len().over("item") >= need).select(
         "who", pl.col("item").alias("antecedent"), pl.col("first").alias("fa"))
