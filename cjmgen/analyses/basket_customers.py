@@ -158,33 +158,55 @@ def next_best(purchases: pl.DataFrame, co_purchase: pl.DataFrame, rules: pl.Data
     kind = pl.Enum(names)
     code = pl.col("item").cast(kind).to_physical().cast(pl.Int64)
     width = max(names.len(), 1)
-    key = pl.col("customer_id").cast(pl.Int64) * width + pl.col("item")  # customer × item as one integer
     bought = (purchases.select((pl.col("customer_id").cast(pl.Int64) * width + code).alias("key")).unique()
               .with_columns((pl.col("key") // width).alias("customer_id"), (pl.col("key") % width).alias("item")))
-    offers = offers.with_columns(pl.col("consequent").cast(kind).to_physical().cast(pl.Int64).alias("item"))
-    singles = bought.lazy().join(offers.lazy().filter(~pl.col("multi"))
-                                 .select(pl.col("antecedent").cast(kind).to_physical().cast(pl.Int64).alias("had"),
-                                         "pick", pl.col("item").alias("offer")),
+    offers = offers.with_columns(pl.col("consequent").cast(kind).to_physical().cast(pl.Int64).alias("item"),
+                                 pl.col("antecedent").cast(kind, strict=False).to_physical().cast(pl.Int64).alias("had"))
+    multi_offers = offers.filter(pl.col("multi"))
+    parts = (multi_offers.select("pick", pl.col("antecedent").str.split(SEPARATOR).alias("item")).explode("item")
+             .unique().with_columns(pl.col("item").cast(kind, strict=False).to_physical().cast(pl.Int64)))
+    if width > _MASK_BITS:
+        best = _picks(bought, offers, multi_offers, parts, width, n)
+    else:
+        # customers with the same set of items get the same offers: compute them once per distinct set (a bit mask)
+        bit = pl.col("item").replace_strict(list(range(width)), [1 << i for i in range(width)], return_dtype=pl.Int64)
+        masks = bought.group_by("customer_id").agg(bit.sum().alias("mask"))
+        sets = masks.select(pl.col("mask").unique().sort()).with_row_index("set").with_columns(pl.col("set").cast(pl.Int64))
+        members = masks.join(sets, on="mask").select("customer_id", "set")
+        first = members.group_by("set").agg(pl.col("customer_id").min().alias("one"))
+        one_each = bought.join(first, left_on="customer_id", right_on="one").select(
+            (pl.col("set") * width + pl.col("item")).alias("key"), pl.col("set").alias("customer_id"), "item")
+        best = (members.join(_picks(one_each, offers, multi_offers, parts, width, n).rename({"customer_id": "set"}),
+                             on="set").drop("set").sort("customer_id", "rank"))
+    return (best.with_columns(pl.col("customer_id").cast(purchases.schema["customer_id"]))
+            .join(offers.select("pick", pl.col("consequent").alias("item"), pl.col("confidence").alias("score"),
+                                pl.col("antecedent").alias("reason")), on="pick", how="left", maintain_order="left")
+            .select("customer_id", "item", "score", "rank", "reason"))
+
+
+_MASK_BITS = 62
+"""Up to this many items, a customer's set of items is one Int64 bit mask."""
+
+
+def _picks(bought: pl.DataFrame, offers: pl.DataFrame, multi_offers: pl.DataFrame, parts: pl.DataFrame, width: int,
+           n: int) -> pl.DataFrame:
+    """customer_id, pick, rank: the n best picks of items the customer never bought (bought: key, customer_id, item
+    with key = customer_id × width + item)."""
+    key = pl.col("customer_id").cast(pl.Int64) * width + pl.col("item")  # customer × item as one integer
+    singles = bought.lazy().join(offers.lazy().filter(~pl.col("multi")).select("had", "pick", pl.col("item").alias("offer")),
                                  left_on="item", right_on="had").select("customer_id", "pick", pl.col("offer").alias("item"))
     found = [singles]
-    multi_offers = offers.filter(pl.col("multi"))
     if multi_offers.height:
-        parts = (multi_offers.select("pick", pl.col("antecedent").str.split(SEPARATOR).alias("item")).explode("item")
-                 .unique().with_columns(pl.col("item").cast(kind, strict=False).to_physical().cast(pl.Int64)))
         size = parts.group_by("pick").agg(pl.len().alias("size"))
         met = (bought.lazy().join(parts.lazy().drop_nulls("item"), on="item")
                .group_by("customer_id", "pick").agg(pl.len().alias("had"))
                .join(size.lazy(), on="pick").filter(pl.col("had") == pl.col("size")))
         found.append(met.join(multi_offers.lazy().select("pick", "item"), on="pick").select("customer_id", "pick", "item"))
     # an item they bought is never offered; per customer, the n best picks of distinct items
-    best = (pl.concat(found).select(key.alias("key"), "pick")
+    return (pl.concat(found).select(key.alias("key"), "pick")
             .join(bought.lazy().select("key"), on="key", how="anti")
             .group_by("key").agg(pl.col("pick").min())
             .group_by((pl.col("key") // width).alias("customer_id")).agg(pl.col("pick").bottom_k(n))
             .explode("pick").sort("customer_id", "pick")
-            .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("customer_id").alias("rank"),
-                          pl.col("customer_id").cast(purchases.schema["customer_id"]))
+            .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("customer_id").alias("rank"))
             .collect())
-    return best.join(offers.select("pick", pl.col("consequent").alias("item"), pl.col("confidence").alias("score"),
-                                   pl.col("antecedent").alias("reason")), on="pick", how="left", maintain_order="left"
-                     ).select("customer_id", "item", "score", "rank", "reason")
