@@ -332,6 +332,22 @@ def test_cycles_and_offers_match_reference(drawn):
     assert rows_of(offers) == reference_offers(lines, 0.05, 3)
 
 
+@pytest.mark.parametrize("items", [8, 70])  # up to 62 items offers go per set of items (a bit mask); beyond, per customer
+def test_offers_match_reference_with_many_items(items):
+    import random
+
+    draw = random.Random(items)
+    fixed = []
+    for order in range(300):
+        customer, day = f"c{draw.randint(1, 150)}", D(2024, 1, 1) + dt.timedelta(days=draw.randint(0, 80))
+        for _ in range(draw.randint(1, 5)):
+            fixed.append((customer, f"o{order}", day, f"s{draw.randint(1, items):02d}", 1))
+    frame = tx([(c, o, d.isoformat(), i, q) for c, o, d, i, q in fixed])
+    result = run(frame, as_of=None, min_support=0.005, min_confidence=0.0)
+    assert result.next_best.height > 150
+    assert rows_of(result.next_best) == reference_offers(fixed, 0.005, 3)
+
+
 def reference_offers(lines: list[tuple], min_support: float, n: int) -> list[tuple]:
     """(customer, item, score, rank, reason) from sets: every pair rule (no confidence or lift threshold) whose
     antecedent the customer bought scores its consequent; best score per item, then the first reason alphabetically;
