@@ -129,7 +129,7 @@ def rfmp(purchases: pl.DataFrame, cycle_table: pl.DataFrame, as_of: dt.date) -> 
     code = pl.col("item").cast(pl.Enum(names)).to_physical().cast(pl.Int64)
     per = (purchases.lazy().filter(pl.col("item").is_in(names.implode()))
            .group_by((code * people + pl.col("customer_id").cast(pl.Int64)).alias("key"))
-           .agg(pl.col("order_id").cast(pl.Categorical).to_physical().n_unique().cast(pl.Int64).alias("purchases"), pl.col("day").max().alias("last_date"))
+           .agg(pl.col("order_id").n_unique().cast(pl.Int64).alias("purchases"), pl.col("day").max().alias("last_date"))
            .select((pl.col("key") % people).cast(purchases.schema["customer_id"]).alias("customer_id"),
                    (pl.col("key") // people).alias("code"), "purchases", "last_date")
            .sort("customer_id", "code").collect())
