@@ -329,6 +329,45 @@ def test_cycles_and_offers_match_reference(drawn):
     assert not any((c, i) in bought for c, i in offers.select("customer_id", "item").iter_rows())
     assert (offers["rank"].max() or 0) <= 3
     assert offers.schema["rank"] == pl.Int64
+    assert rows_of(offers) == reference_offers(lines, 0.05, 3)
+
+
+@pytest.mark.parametrize("items", [8, 70])  # up to 62 items offers go per set of items (a bit mask); beyond, per customer
+def test_offers_match_reference_with_many_items(items):
+    import random
+
+    draw = random.Random(items)
+    fixed = []
+    for order in range(300):
+        customer, day = f"c{draw.randint(1, 150)}", D(2024, 1, 1) + dt.timedelta(days=draw.randint(0, 80))
+        for _ in range(draw.randint(1, 5)):
+            fixed.append((customer, f"o{order}", day, f"s{draw.randint(1, items):02d}", 1))
+    frame = tx([(c, o, d.isoformat(), i, q) for c, o, d, i, q in fixed])
+    result = run(frame, as_of=None, min_support=0.005, min_confidence=0.0)
+    assert result.next_best.height > 150
+    assert rows_of(result.next_best) == reference_offers(fixed, 0.005, 3)
+
+
+def reference_offers(lines: list[tuple], min_support: float, n: int) -> list[tuple]:
+    """(customer, item, score, rank, reason) from sets: every pair rule (no confidence or lift threshold) whose
+    antecedent the customer bought scores its consequent; best score per item, then the first reason alphabetically;
+    per customer the n best items, equal scores alphabetically."""
+    pairs = reference_rules(lines, min_support, 0.0, 0.0, 2)
+    bought: dict[str, set[str]] = {}
+    for customer, _o, _d, item, quantity in lines:
+        if quantity > 0 and customer is not None and item is not None:
+            bought.setdefault(customer, set()).add(item)
+    out = []
+    for customer in sorted(bought):
+        best: dict[str, tuple[float, str]] = {}
+        for (antecedent, consequent), (_c, _s, confidence, _l) in pairs.items():
+            if antecedent in bought[customer] and consequent not in bought[customer]:
+                score = (-float(confidence), antecedent)
+                best[consequent] = min(best.get(consequent, score), score)
+        ranked = sorted(best.items(), key=lambda kv: (kv[1][0], kv[0]))[:n]
+        out += [(customer, item, round(-score, 9), rank, reason)
+                for rank, (item, (score, reason)) in enumerate(ranked, 1)]
+    return out
 
 
 # ===================================================================== 4. through the pipeline

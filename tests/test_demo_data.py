@@ -388,3 +388,21 @@ def test_parquet_columns_and_types(tmp_path):
 def test_rejects_unknown_format(tmp_path):
     with pytest.raises(ValueError):
         write_demo_data(tmp_path, rows=100, fmt="xlsx")  # type: ignore[arg-type]
+
+
+def test_partner_categories_are_bought_together(data):
+    """Face care with cosmetics, vitamins with medicines, baby goods with hygiene: lift > 1.1 in the baskets (so the
+    demo's basket chapter has rules); an unpaired couple stays near chance."""
+    lines, _ = data
+    baskets = lines.filter(pl.col("quantity") > 0).select("order_id", "category").unique()
+    n = baskets["order_id"].n_unique()
+    share = {c: k / n for c, k in baskets["category"].value_counts().iter_rows()}
+    sets = baskets.group_by("order_id").agg("category")["category"].to_list()
+
+    def lift(a: str, b: str) -> float:
+        return sum(1 for s in sets if a in s and b in s) / n / (share[a] * share[b])
+
+    assert lift("Уход за лицом", "Косметика") > 1.1
+    assert lift("Витамины", "Лекарства") > 1.1
+    assert lift("Детские товары", "Гигиена") > 1.1
+    assert 0.8 < lift("Парфюмерия", "Бытовая химия") < 1.1

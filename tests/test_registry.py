@@ -116,6 +116,9 @@ def _table_columns(built_dirs: list[Path]) -> dict[str, list[str]]:
                 name = pattern.sub(generic, name)
             header = path.open(encoding="utf-8").readline().strip()
             columns = "the spec's own columns" if name == "matrix_<id>" else header.replace(",", ", ")
+            # clusters: one share_<category> column per top category of the data
+            if name.startswith("clusters_"):
+                columns = re.sub(r"share_[^,]+(, share_[^,]+)*", "share_<category> (one per top category)", columns)
             found.setdefault(name, [])
             if columns not in found[name]:
                 found[name].append(columns)

@@ -56,8 +56,9 @@ def itemsets(orders_items: pl.DataFrame, baskets: int, min_support: float, max_l
     counts = orders_items.group_by("item").agg(pl.len().cast(pl.Int64).alias("orders"))
     frequent = counts.filter(pl.col("orders") / max(baskets, 1) >= min_support).sort("item")
     codes = frequent.with_columns(pl.int_range(pl.len(), dtype=pl.Int32).alias("code"))
-    coded = (orders_items.lazy().join(codes.lazy().select("item", "code"), on="item", how="inner")
-             .with_columns(pl.col("order_id").rank("dense").cast(pl.Int64).alias("basket")).select("basket", "code"))
+    coded = (orders_items.lazy().filter(pl.col("item").is_in(frequent["item"].implode()))
+             .select(pl.col("order_id").rank("dense").cast(pl.Int64).alias("basket"),
+                     pl.col("item").cast(pl.Enum(frequent["item"])).to_physical().cast(pl.Int32).alias("code")))
     left = coded.rename({"code": "a"})
     right = coded.rename({"code": "b"})
     pair_rows = left.join(right, on="basket").filter(pl.col("a") < pl.col("b"))

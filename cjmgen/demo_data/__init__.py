@@ -26,6 +26,9 @@ Model overview
   latent multiplier; loyal customers also have shorter gaps (mean 22-55 days).
 * Lines per receipt ``1 + min(7, Poisson(lambda))`` with ``lambda`` growing with
   the order number (average check grows with loyalty).
+* Categories per line are drawn by buyer gender (main lines) or from add-on weights; a later line of a receipt
+  takes the partner of the first line's category with probability 0.3 (face care with cosmetics, vitamins with
+  medicines, baby goods with hygiene), so those pairs are bought together more often than chance.
 * ~20% of receipts are anonymous (no card), ~2% of receipts are followed within
   1-14 days by a one-line return receipt (negative quantity/amount/cost).
 * A large iid customer pool is simulated and a prefix of it is kept so that the

@@ -7,11 +7,13 @@ import polars as pl
 
 from cjmgen.demo_data.receipts import Receipts, Returns
 from cjmgen.demo_data.reference import (
+    CAT_PARTNER,
     CAT_W_ADDON,
     CAT_W_MAIN_F,
     CAT_W_MAIN_M,
     CATEGORIES,
     N_DAYS,
+    P_PARTNER,
     STORES,
     US_PER_MIN,
 )
@@ -33,7 +35,7 @@ def _make_lines(
     main_w = np.vstack([CAT_W_MAIN_F, CAT_W_MAIN_M, 0.65 * CAT_W_MAIN_F + 0.35 * CAT_W_MAIN_M])
     cat_w = np.vstack([main_w, np.tile(CAT_W_ADDON, (3, 1))])  # key = addon*3 + gender
     key = addon * 3 + gender_code[rid]
-    key = addon * n_cat + grouped_choice(rng, key, cat_w)
+    key = addon * n_cat + _paired(rng, grouped_choice(rng, key, cat_w), line_no)
     sku = cat_data["table"][key, grouped_choice(rng, key, cat_data["weights"])].astype(np.int32)
     del key
     q_w = np.array([[85, 11, 3, 0.6, 0.4, 0.0], [65, 22, 8, 3, 1.5, 0.5]])
@@ -49,6 +51,16 @@ def _make_lines(
     np.clip(ratio, 0.60, 0.75, out=ratio)
     cost = np.round(amount * ratio, 2)
     return {"sku": sku, "qty": qty, "price": price, "amount": amount, "cost": cost}
+
+
+def _paired(rng: np.random.Generator, cat: np.ndarray, line_no: np.ndarray) -> np.ndarray:
+    """Categories with a partner pulled together: a later line of a receipt takes the partner of the receipt's first
+    line's category with probability P_PARTNER. The draws come from a child generator (``rng.spawn``), so the rest of
+    the data is drawn exactly as without the pairing; the number of lines never changes."""
+    partner = CAT_PARTNER[cat[np.arange(cat.size) - line_no]]  # lines of a receipt are contiguous, line_no from 0
+    child = rng.spawn(1)[0]
+    pulled = (line_no > 0) & (partner >= 0) & (child.random(cat.size) < P_PARTNER)
+    return np.where(pulled, partner, cat)
 
 
 def _negate_returns(ln: dict[str, np.ndarray], rec: Receipts, ret: Returns) -> None:

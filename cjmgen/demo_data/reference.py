@@ -77,6 +77,11 @@ CATEGORIES = [
 CAT_W_MAIN_F = np.array([0.16, 0.13, 0.11, 0.07, 0.12, 0.11, 0.12, 0.07, 0.06, 0.05])
 CAT_W_MAIN_M = np.array([0.04, 0.06, 0.08, 0.08, 0.17, 0.13, 0.20, 0.06, 0.10, 0.08])
 CAT_W_ADDON = np.array([0.08, 0.05, 0.05, 0.04, 0.30, 0.08, 0.08, 0.07, 0.07, 0.18])
+# categories bought together: a later line of a receipt whose first line is in category i is, with probability
+# P_PARTNER, in CAT_PARTNER[i] instead (-1: no partner) — face care with cosmetics, vitamins with medicines, baby
+# goods with hygiene; the demo's basket chapter then finds these rules (lift > 1)
+CAT_PARTNER = np.array([1, 0, -1, -1, -1, 6, 5, 4, -1, -1])
+P_PARTNER = 0.3
 CAT_PRICE_MEDIAN = np.array([650, 900, 550, 2800, 280, 750, 480, 520, 380, 420], float)
 N_SKU_MAIN = 120  # per category
 N_SKU_ADDON = 40  # per category
