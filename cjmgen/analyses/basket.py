@@ -142,40 +142,49 @@ def compute(ctx: Context, params: Params) -> BasketRulesResult:
     co_purchase = pair_rules(sets, baskets)
     found = rules(sets, baskets, params.min_confidence, params.min_lift).select(
         "antecedent", "consequent", "orders", "support", "confidence", "lift")
-    sequence = cycle_table = product = offers = status = offered = top_cycle = None
-    lapsed_total = with_offer = 0
-    if sales.has_customer_id:
-        found_lines = (basket_lines(sales.lines, params.level).filter(pl.col("customer_id").is_not_null())
-                       .drop_nulls("item").select("customer_id", "order_id", "day", "item").collect())
-        # customers as integers while computing (joins, sorts and groups on text ids are several times slower)
-        ids = found_lines["customer_id"].unique().sort()
-        people = pl.DataFrame({"customer_id": ids}).with_row_index("_who")
-        purchases = found_lines.with_columns(  # numbered in the order of the ids (an Enum cast, no join)
-            pl.col("customer_id").cast(pl.Enum(ids)).to_physical().cast(pl.UInt32))
-        sequence = sequence_rules(purchases, sets.items["item"], sales.as_of, params.sequence.within_days,
-                                  params.min_support, params.min_confidence)
-        grouped = substituted(purchases, params.substitutes)
-        cycle_table = cycles(grouped)
-        product = _named(rfmp(grouped, cycle_table, sales.as_of), people)
-        status = _status(product, cycle_table)
-        lapsed_total = int((product["status"] == "lapsed").sum())
-        offers = _named(next_best(purchases, co_purchase, found, params.n), people)
-        with_offer = offers["customer_id"].n_unique()
-        offered = (offers.filter(pl.col("rank") == 1).group_by("item").agg(pl.len().cast(pl.Int64).alias("customers"))
-                   .sort(["customers", "item"], descending=[True, False]).head(params.top))
-        known = cycle_table.filter((pl.col("repeat_buyers") >= MIN_REPEAT_BUYERS) & pl.col("median_days").is_not_null())
-        top_cycle = known.row(0, named=True) if known.height else None
+    parts = _customer_parts(sales, sets, co_purchase, found, params) if sales.has_customer_id else _NO_CUSTOMERS
+    sequence = parts["sequence"]
     return BasketRulesResult(
         level=params.level, baskets=baskets, items=orders_items["item"].n_unique(), frequent_items=sets.items.height,
         rules_count=found.height, top_rule=found.row(0, named=True) if found.height else None,
         shown=found.head(params.top), best_lift=co_purchase["lift"].max() if co_purchase.height else None,  # type: ignore[arg-type]
         has_customers=sales.has_customer_id, within_days=params.sequence.within_days,
         min_support=params.min_support, min_confidence=params.min_confidence, min_lift=params.min_lift,
-        max_len=params.max_len, rules=found, sequence=sequence, cycles=cycle_table, rfmp=product, next_best=offers,
-        status=status, lapsed_total=lapsed_total, customers_with_offer=with_offer,
-        sequence_count=sequence.height if sequence is not None else 0,
-        sequence_shown=sequence.head(params.top) if sequence is not None else None, top_cycle=top_cycle,
-        offered=offered)
+        max_len=params.max_len, rules=found, sequence=sequence, cycles=parts["cycles"], rfmp=parts["rfmp"],
+        next_best=parts["offers"], status=parts["status"], lapsed_total=parts["lapsed_total"],
+        customers_with_offer=parts["with_offer"], sequence_count=sequence.height if sequence is not None else 0,
+        sequence_shown=sequence.head(params.top) if sequence is not None else None, top_cycle=parts["top_cycle"],
+        offered=parts["offered"])
+
+
+_NO_CUSTOMERS: dict[str, Any] = {"sequence": None, "cycles": None, "rfmp": None, "offers": None, "status": None,
+                                 "offered": None, "top_cycle": None, "lapsed_total": 0, "with_offer": 0}
+"""What a receipt log without customer ids gives for the customer parts: nothing (the chapter says why)."""
+
+
+def _customer_parts(sales: Any, sets: Any, co_purchase: pl.DataFrame, found: pl.DataFrame,
+                    params: Params) -> dict[str, Any]:
+    """Sequence rules, repurchase cycles, RFM-P and next best product: the parts that need customer ids."""
+    found_lines = (basket_lines(sales.lines, params.level).filter(pl.col("customer_id").is_not_null())
+                   .drop_nulls("item").select("customer_id", "order_id", "day", "item").collect())
+    # customers as integers while computing (joins, sorts and groups on text ids are several times slower)
+    ids = found_lines["customer_id"].unique().sort()
+    people = pl.DataFrame({"customer_id": ids}).with_row_index("_who")
+    purchases = found_lines.with_columns(  # numbered in the order of the ids (an Enum cast, no join)
+        pl.col("customer_id").cast(pl.Enum(ids)).to_physical().cast(pl.UInt32))
+    sequence = sequence_rules(purchases, sets.items["item"], sales.as_of, params.sequence.within_days,
+                              params.min_support, params.min_confidence)
+    grouped = substituted(purchases, params.substitutes)
+    cycle_table = cycles(grouped)
+    product = _named(rfmp(grouped, cycle_table, sales.as_of), people)
+    offers = _named(next_best(purchases, co_purchase, found, params.n), people)
+    offered = (offers.filter(pl.col("rank") == 1).group_by("item").agg(pl.len().cast(pl.Int64).alias("customers"))
+               .sort(["customers", "item"], descending=[True, False]).head(params.top))
+    known = cycle_table.filter((pl.col("repeat_buyers") >= MIN_REPEAT_BUYERS) & pl.col("median_days").is_not_null())
+    return {"sequence": sequence, "cycles": cycle_table, "rfmp": product, "offers": offers,
+            "status": _status(product, cycle_table), "offered": offered,
+            "top_cycle": known.row(0, named=True) if known.height else None,
+            "lapsed_total": int((product["status"] == "lapsed").sum()), "with_offer": offers["customer_id"].n_unique()}
 
 
 def _status(product: pl.DataFrame, cycle_table: pl.DataFrame) -> pl.DataFrame:

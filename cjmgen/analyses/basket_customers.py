@@ -38,15 +38,7 @@ def sequence_rules(purchases: pl.DataFrame, frequent: pl.Series, as_of: dt.date,
     customers = max(purchases["customer_id"].n_unique(), 1)
     need = min_support * customers  # a rule's customers bought A early enough and B: prune items below that
     known = frequent.unique().sort()
-    width = max(known.len(), 1)
-    # customer × item as one integer while grouping; then customer (who) and item as integer codes
-    pair = pl.col("customer_id").cast(pl.Int64) * width + pl.col("item").cast(pl.Enum(known)).to_physical().cast(pl.Int64)
-    first = (purchases.lazy().filter(pl.col("item").is_in(known.implode()))
-             .group_by(pair.alias("_pair")).agg(pl.col("day").min().cast(pl.Int32).alias("first"))
-             .select((pl.col("_pair") // width).cast(pl.Int32).alias("who"),
-                     (pl.col("_pair") % width).cast(pl.Int32).alias("item"), "first")
-             .filter(pl.len().over("item") >= need).collect())
-    names = pl.DataFrame({"item": known}).with_row_index("code").with_columns(pl.col("code").cast(pl.Int32))
+    first = _first_days(purchases, known, need)
     cut = (as_of - dt.timedelta(days=within_days) - dt.date(1970, 1, 1)).days
     start = first.filter(pl.col("first") <= cut).filter(pl.len().over("item") >= need).select(
         "who", pl.col("item").alias("antecedent"), pl.col("first").alias("fa"))
@@ -64,6 +56,25 @@ def sequence_rules(purchases: pl.DataFrame, frequent: pl.Series, as_of: dt.date,
     before = both.filter(pl.col("lag") <= 0).group_by("pair").agg(pl.len().cast(pl.Int64).alias("_before"))
     tallies = hits.join(before, on="pair", how="left").with_columns(
         (pl.col("pair") // _KEY).cast(pl.Int32).alias("antecedent"), (pl.col("pair") % _KEY).cast(pl.Int32).alias("consequent"))
+    names = pl.DataFrame({"item": known}).with_row_index("code").with_columns(pl.col("code").cast(pl.Int32))
+    return _named_rules(tallies, counted, names, customers, min_support, min_confidence)
+
+
+def _first_days(purchases: pl.DataFrame, known: pl.Series, need: float) -> pl.DataFrame:
+    """who, item (integer codes of `known`), first purchase day — items with fewer than `need` customers left out."""
+    width = max(known.len(), 1)
+    # customer × item as one integer while grouping; then customer (who) and item as integer codes
+    pair = pl.col("customer_id").cast(pl.Int64) * width + pl.col("item").cast(pl.Enum(known)).to_physical().cast(pl.Int64)
+    return (purchases.lazy().filter(pl.col("item").is_in(known.implode()))
+            .group_by(pair.alias("_pair")).agg(pl.col("day").min().cast(pl.Int32).alias("first"))
+            .select((pl.col("_pair") // width).cast(pl.Int32).alias("who"),
+                    (pl.col("_pair") % width).cast(pl.Int32).alias("item"), "first")
+            .filter(pl.len().over("item") >= need).collect())
+
+
+def _named_rules(tallies: pl.DataFrame, counted: pl.DataFrame, names: pl.DataFrame, customers: int,
+                 min_support: float, min_confidence: float) -> pl.DataFrame:
+    """Item codes back to names, confidence over the customers each rule counts for, thresholds, sorted."""
     for side in ("antecedent", "consequent"):
         tallies = tallies.join(names.rename({"code": side, "item": f"_{side}"}), on=side).drop(side).rename(
             {f"_{side}": side})
