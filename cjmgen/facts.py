@@ -201,3 +201,17 @@ def longest_silence(sales: Sales) -> tuple[dt.date, dt.date]:
     ends = pl.DataFrame({"before": days, "after": days.shift(-1).fill_null(sales.as_of)})
     widest = ends.with_columns((pl.col("after") - pl.col("before")).alias("gap")).sort("gap", descending=True).row(0)
     return widest[0], widest[1]
+
+
+def basket_lines(lines: pl.DataFrame, item: str) -> pl.LazyFrame:
+    """The lines that make baskets (METHODS §7, shared by basket rules and assortment): positive quantity, or positive amount when there is no quantity (in the log or
+    on the line), or every line when there is neither; their item as text (lines without an item are in the basket
+    count but add no item)."""
+    frame = lines.lazy()
+    sold: pl.Expr | None = None
+    for column in ("quantity", "amount"):
+        if column in lines.columns:
+            sold = pl.col(column) > 0 if sold is None else sold.fill_null(pl.col(column) > 0)
+    if sold is not None:
+        frame = frame.filter(sold.fill_null(True))
+    return frame.with_columns(pl.col(item).cast(pl.String).alias("item"))

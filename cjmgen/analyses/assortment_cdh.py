@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from cjmgen.analyses.basket_rules import basket_lines
+from cjmgen.facts import basket_lines
 
 __all__ = ["CDH_COLUMNS", "CdhTree", "decision_hierarchy", "yules_q"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from cjmgen.analyses.basket_rules import basket_lines
+from cjmgen.facts import basket_lines
 
 __all__ = ["ROLES", "ROLE_COLUMNS", "Cuts", "assign_roles", "item_measures", "orders_with"]
 

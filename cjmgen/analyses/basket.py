@@ -15,7 +15,8 @@ from pydantic import Field, model_validator
 
 from cjmgen.analyses.base import Context, NeedsFor, Result, Table
 from cjmgen.analyses.basket_customers import MIN_REPEAT_BUYERS, cycles, next_best, rfmp, sequence_rules, substituted
-from cjmgen.analyses.basket_rules import basket_items, basket_lines, itemsets, pair_rules, rules
+from cjmgen.analyses.basket_rules import basket_items, itemsets, pair_rules, rules
+from cjmgen.facts import basket_lines
 from cjmgen.spec.common import Strict
 
 __all__ = ["BasketRulesResult", "LAPSED_LISTS", "Params", "Sequence", "compute", "name", "needs", "needs_for",

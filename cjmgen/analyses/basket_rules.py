@@ -11,26 +11,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-__all__ = ["Itemsets", "RULE_COLUMNS", "SEPARATOR", "basket_lines", "basket_items", "itemsets", "rules", "pair_rules"]
+from cjmgen.facts import basket_lines
+
+__all__ = ["Itemsets", "RULE_COLUMNS", "SEPARATOR", "basket_items", "itemsets", "rules", "pair_rules"]
 
 SEPARATOR = " + "
 """Joins the items of a rule's antecedent (sorted alphabetically)."""
 
 RULE_COLUMNS = ("antecedent", "consequent", "orders", "support", "confidence", "lift")
-
-
-def basket_lines(lines: pl.DataFrame, item: str) -> pl.LazyFrame:
-    """The lines that make baskets: positive quantity, or positive amount when there is no quantity (in the log or
-    on the line), or every line when there is neither; their item as text (lines without an item are in the basket
-    count but add no item)."""
-    frame = lines.lazy()
-    sold: pl.Expr | None = None
-    for column in ("quantity", "amount"):
-        if column in lines.columns:
-            sold = pl.col(column) > 0 if sold is None else sold.fill_null(pl.col(column) > 0)
-    if sold is not None:
-        frame = frame.filter(sold.fill_null(True))
-    return frame.with_columns(pl.col(item).cast(pl.String).alias("item"))
 
 
 def basket_items(lines: pl.DataFrame, item: str) -> tuple[pl.DataFrame, int]:

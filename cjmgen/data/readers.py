@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,7 +209,6 @@ def _utf8_read_as_single_byte(data: bytes, text: str, encoding: str) -> Note | N
     note = Note(N_("the file is UTF-8 text, but its encoding is set to %(encoding)s: names read garbled "
                    "(%(garbled)s instead of %(word)s); set encoding: utf-8"),
                 encoding=encoding, garbled=repr(sample.encode("utf-8").decode(encoding, errors="replace")), word=repr(sample))
-    print(f"warning: {note}", file=sys.stderr)
     return note
 
 
