@@ -101,30 +101,6 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | N
     return _fit_purchase_model(bgnbd_log_likelihood, BGNBD, x, t_x, T, weights, max_iter)
 
 
-def simulate_bgnbd(rng: np.random.Generator, params: dict[str, float], T: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """(x, t_x) for customers observed for T each, drawn from the model's story (for tests and checks).
-
-    A customer's first purchase is at 0; purchases follow a Poisson process of rate λ; after each repeat
-    purchase the customer drops out with probability p.
-    """
-    r, alpha, a, b = (params[k] for k in BGNBD)
-    T = np.asarray(T, dtype=float)
-    lam = rng.gamma(r, 1 / alpha, size=T.shape)
-    drop = rng.beta(a, b, size=T.shape)
-    x, t_x = np.zeros_like(T), np.zeros_like(T)
-    for i in range(T.size):
-        now = 0.0
-        while True:
-            now += rng.exponential(1 / lam[i])
-            if now > T[i]:
-                break
-            x[i] += 1
-            t_x[i] = now
-            if rng.random() < drop[i]:
-                break
-    return x, t_x
-
-
 # ------------------------------------------------------------------ MBG/NBD
 
 
@@ -175,25 +151,6 @@ def _fit_purchase_model(log_likelihood: Callable[..., np.ndarray], names: tuple[
     rate = max(float(np.average(x, weights=w)), 0.1) / max(float(np.average(T, weights=w)), 1e-6)
     start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
     return _fit(lambda p: log_likelihood(p, x, t_x, T), names, start, w, max_iter)
-
-
-def simulate_mbgnbd(rng: np.random.Generator, params: dict[str, float], T: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """(x, t_x) drawn from MBG/NBD's story: a coin with dropout probability p after every purchase, the first too."""
-    r, alpha, a, b = (params[k] for k in MBGNBD)
-    T = np.asarray(T, dtype=float)
-    lam = rng.gamma(r, 1 / alpha, size=T.shape)
-    drop = rng.beta(a, b, size=T.shape)
-    x, t_x = np.zeros_like(T), np.zeros_like(T)
-    for i in range(T.size):
-        now = 0.0
-        while rng.random() >= drop[i]:
-            now += rng.exponential(1 / lam[i])
-            if now > T[i]:
-                break
-            x[i] += 1
-            t_x[i] = now
-    return x, t_x
-
 
 
 # ------------------------------------------------------------------ Gamma-Gamma
