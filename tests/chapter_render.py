@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cjmgen.i18n import translations
-from cjmgen.render.formatting import Formatter
-from cjmgen.render.html import Methodology, _methodology, environment, name_list, report_filters
+from cjmgen.render.html import Methodology, _methodology, report_environment
 
 
 def _env(locale: str) -> Any:
-    env = environment(None)
-    env.filters.update(report_filters(Formatter(locale, "EUR")))
-    env.install_gettext_translations(translations(locale), newstyle=True)
-    env.globals.update(t=translations(locale).gettext)
-    env.filters["names"] = lambda items, limit=8: name_list(items, translations(locale), limit)  # as render_html
-    return env
+    return report_environment(locale, "EUR")
 
 
 def render_partial(name: str, result: Any, locale: str = "en", **context: Any) -> str:

@@ -133,15 +133,9 @@ def test_headline_is_whole_sentences_with_compact_numbers():
 
 
 def _render(template: str, result, locale: str, **extra) -> str:
-    from cjmgen.i18n import translations
-    from cjmgen.render.formatting import Formatter
-    from cjmgen.render.html import environment, top_rows
+    from cjmgen.render.html import report_environment
 
-    env = environment(None)
-    fmt = Formatter(locale, "EUR")
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact,
-                       top=top_rows)
-    env.install_gettext_translations(translations(locale), newstyle=True)
+    env = report_environment(locale, "EUR")
     return " ".join(env.get_template(template).render(result=result, **extra).split())
 
 

@@ -233,13 +233,9 @@ def test_two_years_of_data_compare_the_same_months():
 
 
 def _env(locale: str):
-    from cjmgen.i18n import translations
-    from cjmgen.render.formatting import Formatter
-    from cjmgen.render.html import environment, report_filters
+    from cjmgen.render.html import report_environment
 
-    env = environment(None)
-    env.filters.update(report_filters(Formatter(locale, "EUR")))
-    env.install_gettext_translations(translations(locale), newstyle=True)
+    env = report_environment(locale, "EUR")
     return env
 
 

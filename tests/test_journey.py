@@ -188,13 +188,8 @@ def test_survey_names_a_missing_column():
 def test_nps_sentence_has_a_real_minus_and_plural_forms(locale: str, nps: float, expected: str):
     from types import SimpleNamespace
 
-    from cjmgen.i18n import translations
-    from cjmgen.render.formatting import Formatter
-    from cjmgen.render.html import environment
+    from cjmgen.render.html import report_environment
 
-    env = environment(None)
-    fmt = Formatter(locale, "RUB")
-    env.filters.update(num=fmt.num, pct=fmt.pct, dec=fmt.dec)
-    env.install_gettext_translations(translations(locale), newstyle=True)
+    env = report_environment(locale, "RUB")
     result = SimpleNamespace(nps=survey.Nps(0.23, 0.56, 0.21, nps, 21))
     assert env.get_template("_survey_nps.html").render(result=result).strip() == expected

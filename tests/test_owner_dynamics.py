@@ -313,16 +313,9 @@ def test_small_owners_are_flagged_and_never_named_farmers_or_hunters():
 
 
 def _render(template: str, result, locale: str, **extra) -> str:
-    from cjmgen.i18n import translations
-    from cjmgen.render.formatting import Formatter
-    from cjmgen.render.html import environment, name_list, top_rows, where
+    from cjmgen.render.html import report_environment
 
-    env = environment(None)
-    fmt = Formatter(locale, "EUR")
-    words = translations(locale)
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact,
-                       top=top_rows, where=where, names=lambda items, limit=8: name_list(items, words.gettext, limit))
-    env.install_gettext_translations(words, newstyle=True)
+    env = report_environment(locale, "EUR")
     return " ".join(env.get_template(template).render(result=result, **extra).split())
 
 

@@ -79,15 +79,9 @@ def test_a_negative_quantity_is_a_return_without_amounts():
 
 
 def _render(template: str, result, locale: str, **extra) -> str:
-    from cjmgen.i18n import translations
-    from cjmgen.render.formatting import Formatter
-    from cjmgen.render.html import environment, top_rows
+    from cjmgen.render.html import report_environment
 
-    env = environment(None)
-    fmt = Formatter(locale, "GBP")
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact,
-                       month=fmt.month, weekday=fmt.weekday, top=top_rows)
-    env.install_gettext_translations(translations(locale), newstyle=True)
+    env = report_environment(locale, "GBP")
     return _text(env.get_template(template).render(result=result, **extra)).strip()
 
 

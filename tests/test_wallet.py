@@ -211,17 +211,9 @@ def test_no_competitor_purchases_source_is_a_located_validate_error(project):
 
 
 def _render(template: str, result, locale: str, **extra) -> str:
-    from cjmgen.i18n import translations
-    from cjmgen.render.formatting import Formatter
-    from cjmgen.render.html import environment, name_list, top_rows, where
+    from cjmgen.render.html import report_environment
 
-    env = environment(None)
-    fmt = Formatter(locale, "RUB")
-    words = translations(locale)
-    env.filters.update(num=fmt.num, dec=fmt.dec, pct=fmt.pct, money=fmt.money, date=fmt.date, compact=fmt.compact,
-                       money_digits=fmt.money_digits, top=top_rows, where=where,
-                       names=lambda items, limit=8: name_list(items, words.gettext, limit))
-    env.install_gettext_translations(words, newstyle=True)
+    env = report_environment(locale, "RUB")
     return " ".join(env.get_template(template).render(result=result, **extra).split())
 
 

@@ -105,19 +105,26 @@ def _autoescape(name: str | None) -> bool:
 
 def render_html(doc: Document, user_templates: Path | None, base_dir: Path | None = None) -> str:
     """The whole report as one HTML string (CSS and charts inline)."""
-    env = environment(user_templates)
     project = doc.spec.project
-    env.filters.update(report_filters(Formatter(project.locale, project.currency)))
-    words = translations(project.locale)
-    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(template_exists=lambda name: _exists(env, name),
-                       methodology=lambda item: _methodology(env, item, project.locale, base_dir))
-    env.filters["names"] = lambda items, limit=8: name_list(items, words, limit)
-    env.filters["reason"] = lambda reason: reason_text(reason, words.gettext)
+    env = report_environment(project.locale, project.currency, user_templates, base_dir)
     css = env.get_template("report.css").render(theme=doc.spec.report.theme)
     html = env.get_template("base.html").render(doc=doc, spec=doc.spec, project=project, css=Markup(css))
     return keep_rows_together(html).replace("\u202fг..", "\u202fг.")  # a Russian date ends a sentence: one full stop
 
+
+def report_environment(locale: str, currency: str, user_templates: Path | None = None,
+                       base_dir: Path | None = None) -> jinja2.Environment:
+    """The templates with the report's words (gettext), filters (Babel numbers, money, dates) and helpers: what
+    every partial, headline and methodology is rendered with (tests of a single template use it too)."""
+    env = environment(user_templates)
+    env.filters.update(report_filters(Formatter(locale, currency)))
+    words = translations(locale)
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(template_exists=lambda name: _exists(env, name),
+                       methodology=lambda item: _methodology(env, item, locale, base_dir))
+    env.filters["names"] = lambda items, limit=8: name_list(items, words, limit)
+    env.filters["reason"] = lambda reason: reason_text(reason, words.gettext)
+    return env
 
 
 def report_filters(fmt: Formatter) -> dict[str, Any]:
