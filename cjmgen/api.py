@@ -23,6 +23,7 @@ from cjmgen.errors import Problem, UserError
 from cjmgen.facts import Facts, build_facts, longest_silence
 from cjmgen.outputs import Staging, check_target, unique_name, write_workbook
 from cjmgen.spec.loader import LoadedSpec, load_spec, spec_model
+from cjmgen.spec.locator import parse_path
 
 Progress = Callable[[str], None]
 SUMMARY = "summary"
@@ -169,7 +170,7 @@ def build(spec_path: Path, out: Path | None = None, *, progress: Progress | None
     results: dict[str, Result] = {}
     for name in enabled_analyses(loaded.spec):
         with clock.stage(f"analysis:{name}"):
-            results[name] = ANALYSES[name].compute(ctx, params_of(ANALYSES[name], loaded.spec))
+            results[name] = _compute(loaded, ctx, name)
     staging = Staging(out)
     try:
         _write_report(staging, loaded, ctx, quality, results, clock)
@@ -295,6 +296,22 @@ def _write_tables(staging: Staging, loaded: LoadedSpec, sources: dict[str, Sourc
             staging.write_csv(f"quarantine/{table}.csv", source.quarantine.rename({"__row": "line"}))
     if "xlsx" in loaded.spec.report.outputs and tables:
         write_workbook(staging.path("tables/tables.xlsx"), tables)
+
+
+def _compute(loaded: LoadedSpec, ctx: Context, name: str) -> Result:
+    """One analysis; a problem its values reveal that names a spec key gets that key's file:line:col."""
+    try:
+        return ANALYSES[name].compute(ctx, params_of(ANALYSES[name], loaded.spec))
+    except UserError as exc:
+        raise UserError([_at_spec_key(loaded, p) for p in exc.problems]) from None
+
+
+def _at_spec_key(loaded: LoadedSpec, problem: Problem) -> Problem:
+    top = problem.path.split(".")[0].split("[")[0]
+    if problem.line is not None or top not in type(loaded.spec).model_fields:
+        return problem  # already located, or a data column (campaign_members: group)
+    where = "" if problem.file in ("spec", str(loaded.path), loaded.locator.display) else f"{problem.file}: "
+    return loaded.locator.problem(parse_path(problem.path), where + problem.message)
 
 
 def build_info(loaded: LoadedSpec, sources: dict[str, SourceData], facts: Facts | None, timings: dict[str, float],

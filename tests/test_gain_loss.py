@@ -264,3 +264,23 @@ def test_missing_sources_and_columns_are_located_user_errors(project):
     found = [str(p).split("project.yaml:")[1] for p in caught.value.problems]
     assert any(p.startswith("5:") and "analyses.gain_loss.dimension" in p and "competitor_purchases" in p for p in found)
     assert any(p.startswith("6:") and "analyses.lifecycle.by" in p and "transactions.channel" in p for p in found)
+
+
+def test_a_value_problem_found_in_compute_is_located_at_its_spec_key(project):
+    from cjmgen import api
+    from cjmgen.errors import UserError
+
+    csv = "customer_id,order_id,date,amount,store\n" + "".join(
+        f"c{i % 5},o{i},{2022 + i % 2}-0{1 + i % 9}-10,{10 + i},S{i % 2}\n" for i in range(40))
+    spec = project("""\
+        project: {title: T, client: C}
+        sources:
+          transactions: {path: data/t.csv}
+        analyses:
+          gain_loss: {dimension: store, focus: S9}
+        """, {"data/t.csv": csv})
+    with pytest.raises(UserError) as caught:
+        api.build(spec, spec.parent / "out")
+    text = str(caught.value)
+    line = next(i + 1 for i, row in enumerate(spec.read_text().splitlines()) if "focus: S9" in row)
+    assert f"project.yaml:{line}:" in text and "analyses.gain_loss.focus: focus 'S9'" in text

@@ -19,6 +19,15 @@ def format_path(loc: Loc) -> str:
     return out
 
 
+def parse_path(text: str) -> Loc:
+    """`journey.stages[2].id` → `('journey', 'stages', 2, 'id')` (the inverse of format_path)."""
+    loc: list[str | int] = []
+    for part in text.split("."):
+        name, *indexes = part.replace("]", "").split("[")
+        loc += [name, *(int(i) for i in indexes)] if name else [int(i) for i in indexes]
+    return tuple(loc)
+
+
 @dataclass(frozen=True)
 class Locator:
     """Positions (1-based line, column) of keys and values of one spec file; TOML files have none."""
