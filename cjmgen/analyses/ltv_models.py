@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cjmgen.analyses import btyd
+if TYPE_CHECKING:  # scipy loads only when a forecast is fitted, not on `cjmgen validate`
+    from cjmgen.analyses import btyd
+
 
 MAX_HOLDOUT_ERROR = 0.2
 """A holdout forecast of total repeat purchases further than this from the actual total marks the fit degenerate."""
