@@ -143,3 +143,11 @@ def test_readme_lists_every_table_and_its_columns(projects, built):
     if os.environ.get("CJMGEN_REGEN_README"):
         README.write_text(fresh, encoding="utf-8")
     assert text == fresh
+
+
+def test_no_two_sentences_run_together(built):
+    """Defect: trans blocks on separate lines lost the space between them ("клиентов.Их выручка")."""
+    glued = re.compile(r"[a-zа-яё%)»]\.[A-ZА-ЯЁ]")
+    for (name, locale), (_, html) in built.items():
+        text = _visible_text(html)
+        assert [m.group(0) for m in glued.finditer(text)] == [], (name, locale)
